@@ -1,0 +1,95 @@
+# resume-chat — a FastCGI worker behind nginx. `make help` lists the targets.
+#
+# Every src/*.cc except main.cc goes into build/libresume_chat.a; build/resume-chat
+# links main.cc against it; every tests/*_test.cc becomes its own Boost.Test binary.
+
+CXX      ?= g++
+CXXFLAGS ?= -O2 -g
+# Always applied, even when CXXFLAGS is given on the command line (sanitizer builds).
+RC_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -Iinclude -I/usr/include/postgresql -MMD -MP
+LDLIBS   := -lfcgi -lpq -lcurl -lmstch -lcrypto -lpthread
+BUILD    ?= build
+
+SRCS      := $(filter-out src/main.cc,$(wildcard src/*.cc))
+OBJS      := $(SRCS:src/%.cc=$(BUILD)/obj/%.o)
+TEST_SRCS := $(wildcard tests/*_test.cc)
+TESTS     := $(TEST_SRCS:tests/%.cc=$(BUILD)/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.cc)
+REPLAYS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=$(BUILD)/fuzz-replay/%)
+FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-fuzz/%)
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps demo run test unit-test integration-test fuzz-replay fuzz clean help
+
+all: $(BUILD)/resume-chat
+
+help:
+	@echo "make            build $(BUILD)/resume-chat"
+	@echo "make deps       install Debian packages (scripts/install-deps)"
+	@echo "make demo       whole app on embedded defaults at http://127.0.0.1:7860/?q=demo"
+	@echo "make run        the app with the real .env"
+	@echo "make test       every test: unit, integration (PostgreSQL+nginx+simulator), browser"
+
+deps:
+	scripts/install-deps
+
+$(BUILD)/obj/%.o: src/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/libresume_chat.a: $(OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/resume-chat: $(BUILD)/obj/main.o $(BUILD)/libresume_chat.a
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%_test: $(BUILD)/tests/%_test.o $(BUILD)/libresume_chat.a
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS) -lboost_unit_test_framework
+
+unit-test: $(TESTS)
+	@for t in $(filter-out $(BUILD)/tests/integration_test,$(TESTS)); do \
+	  echo "== $$t"; $$t --log_level=test_suite --report_level=short || exit 1; done
+
+# Every fuzz target's committed corpus, replayed without libFuzzer (runs in `make test`).
+$(BUILD)/fuzz-replay/%: tests/fuzz/%_fuzz.cc tests/fuzz/replay_main.cc $(BUILD)/libresume_chat.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+fuzz-replay: $(REPLAYS)
+	@for r in $(REPLAYS); do $$r tests/fuzz/corpus/$$(basename $$r) || exit 1; done
+
+# libFuzzer (clang) with ASan+UBSan: each target for FUZZ_SECONDS; new finds go to the corpus.
+build-fuzz/%: tests/fuzz/%_fuzz.cc $(filter-out src/main.cc,$(wildcard src/*.cc))
+	@mkdir -p $(dir $@)
+	clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude \
+	  -I/usr/include/postgresql $^ -o $@ $(LDLIBS)
+
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f); echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 tests/fuzz/corpus/$$n \
+	    2>&1 | tail -2 || exit 1; done
+
+integration-test: $(BUILD)/resume-chat $(TESTS)
+	scripts/run-integration
+
+test: deps
+	$(MAKE) all $(TESTS)
+	$(MAKE) unit-test
+	$(MAKE) fuzz-replay
+	$(MAKE) integration-test
+
+demo: deps all
+	scripts/demo
+
+run: all
+	scripts/demo --env
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

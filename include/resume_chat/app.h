@@ -1,0 +1,60 @@
+// The worker's routes: GET / (the page) and POST /chat (a streamed reply). Owns everything
+// a request needs that outlives it: configuration, pool, templates, session signer.
+//
+// handle() never throws: an unexpected exception becomes a 500 (or an error event when a
+// stream has started) and a log line.
+#ifndef RESUME_CHAT_APP_H_
+#define RESUME_CHAT_APP_H_
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "resume_chat/claude_client.h"
+#include "resume_chat/config.h"
+#include "resume_chat/db_pool.h"
+#include "resume_chat/exchange.h"
+#include "resume_chat/log.h"
+#include "resume_chat/page.h"
+#include "resume_chat/prompt.h"
+#include "resume_chat/session_token.h"
+
+namespace resume_chat {
+
+class App {
+ public:
+  App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt);
+
+  void handle(Exchange& exchange);
+
+  // Set on SIGTERM: streams in flight stop at their next token after the grace period.
+  std::atomic<bool>& stopping() { return stopping_; }
+
+ private:
+  void handle_page(Exchange& exchange);
+  void handle_chat(Exchange& exchange);
+  void stream_reply(Exchange& exchange, const Session& session, const std::string& message);
+  void finish_reply(Exchange& exchange, const Session& session, const Reply& reply,
+                    LogLine& log);
+  void send_page(Exchange& exchange, int status, const PageModel& model);
+  void send_plain(Exchange& exchange, int status, const std::string& text,
+                  const Headers& extra = {});
+
+  // At most one stream per session: a second concurrent /chat gets 409.
+  bool claim_session(const std::string& uuid);
+  void release_session(const std::string& uuid);
+
+  const Config config_;
+  DbPool& pool_;
+  const PageRenderer page_;
+  PromptTemplate& prompt_;
+  const SessionSigner signer_;
+  std::atomic<bool> stopping_{false};
+  std::mutex sessions_mu_;
+  std::set<std::string> streaming_sessions_;  // guarded by sessions_mu_
+};
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_APP_H_

@@ -1,0 +1,32 @@
+// POST /chat request bodies: {"session": "<token>", "message": "<text>"}, checked before
+// anything touches the database. Each refusal carries its HTTP status and a clear text.
+#ifndef RESUME_CHAT_CHAT_REQUEST_H_
+#define RESUME_CHAT_CHAT_REQUEST_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace resume_chat {
+
+struct ChatRequest {
+  std::string session_token;
+  std::string message;
+};
+
+struct ChatRequestParse {
+  std::optional<ChatRequest> request;
+  int status = 400;   // when refused
+  std::string error;  // when refused: shown to the user
+};
+
+// `content_type` is the CONTENT_TYPE parameter; `max_chars` counts code points.
+ChatRequestParse parse_chat_request(std::string_view content_type, std::string_view body,
+                                    int max_chars);
+
+// True for application/json, with or without parameters (charset=utf-8).
+bool is_json_content_type(std::string_view content_type);
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_CHAT_REQUEST_H_

@@ -1,0 +1,52 @@
+// The worker's configuration: every setting, its default, and its validation.
+// Settings come from the environment (after .env has been merged into it).
+#ifndef RESUME_CHAT_CONFIG_H_
+#define RESUME_CHAT_CONFIG_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace resume_chat {
+
+struct DatabaseConfig {
+  std::string host, hostaddr, port, name, user, password;
+  std::string sslmode;      // empty: libpq's default
+  std::string sslrootcert;  // empty: libpq's default
+  int connect_timeout_s = 5;
+  int pool_max = 3;
+  int acquire_timeout_ms = 5000;
+};
+
+struct Config {
+  std::string anthropic_api_key;
+  std::string anthropic_base_url = "https://api.anthropic.com";
+  std::string claude_model = "claude-haiku-4-5-20251001";
+  int claude_max_tokens = 2048;
+  int claude_idle_timeout_s = 60;
+  DatabaseConfig database;
+  int app_port = 7860;
+  std::string fcgi_socket = "127.0.0.1:9000";  // unix path, or host:port; fd 0 wins if inherited
+  std::string prompt_template = "prompts/chat_system.mustache";
+  std::string templates_dir = "templates";
+  std::string session_secret;  // empty: a random one per process
+  int threads = 16;
+  int max_message_chars = 8000;
+};
+
+// Looks a variable up; std::nullopt when unset. Tests pass a map, main passes getenv.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+struct ConfigResult {
+  std::optional<Config> config;
+  std::string error;  // one line naming the variable and the fix; never a secret's value
+};
+
+// Reads and validates every setting. Required: ANTHROPIC_API_KEY and DATABASE_HOST, _PORT,
+// _NAME, _USER, _PASSWORD (missing ones are listed together, in that order).
+ConfigResult load_config(const EnvLookup& env);
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_CONFIG_H_

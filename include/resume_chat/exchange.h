@@ -1,0 +1,59 @@
+// One FastCGI request/response: copied request parameters, a bounded body reader, and a
+// response writer that knows when the client has gone.
+//
+// libfcgi latches the first write error only in FCGX_GetError(out): later writes and
+// flushes report success. Every write here therefore checks GetError, so a closed tab is
+// noticed on the first failed flush.
+#ifndef RESUME_CHAT_EXCHANGE_H_
+#define RESUME_CHAT_EXCHANGE_H_
+
+#include <fcgiapp.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace resume_chat {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+enum class BodyStatus { kOk, kTooLarge, kIncomplete };
+
+class Exchange {
+ public:
+  explicit Exchange(FCGX_Request& request);
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  // A CGI parameter (REQUEST_METHOD, QUERY_STRING, ...), "" when absent.
+  std::string param(const char* name) const;
+  const std::string& method() const { return method_; }
+  const std::string& path() const { return path_; }    // DOCUMENT_URI, without the query
+  const std::string& query() const { return query_; }  // QUERY_STRING, still encoded
+  const std::string& request_id() const { return request_id_; }
+
+  // Reads the whole body into `body` unless it is longer than `limit` bytes.
+  BodyStatus read_body(size_t limit, std::string& body);
+
+  // Writes the status line and headers; false if the client is gone.
+  bool write_head(int status, const Headers& headers);
+  bool write(std::string_view bytes);  // buffered
+  bool flush();                        // pushes buffered bytes to nginx now
+  bool client_gone() const;
+  bool head_written() const { return head_written_; }
+  int status() const { return status_; }
+
+ private:
+  FCGX_Request& request_;
+  std::string method_, path_, query_, request_id_;
+  bool head_written_ = false;
+  int status_ = 0;
+};
+
+// "Not Found" for 404, and so on; "Unknown" for codes we never send.
+const char* status_reason(int status);
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_EXCHANGE_H_

@@ -1,0 +1,18 @@
+// UTF-8 validation for text that crosses a trust boundary (URLs, request bodies).
+#ifndef RESUME_CHAT_UTF8_H_
+#define RESUME_CHAT_UTF8_H_
+
+#include <cstddef>
+#include <string_view>
+
+namespace resume_chat {
+
+// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+// Number of code points in valid UTF-8 text (what a user counts as characters).
+size_t utf8_length(std::string_view text);
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_UTF8_H_

@@ -1,0 +1,168 @@
+# shellcheck shell=bash
+# Starting and stopping the parts of a local resume-chat stack: a throwaway PostgreSQL
+# cluster, the Anthropic API simulator, the worker and nginx. Sourced by scripts/demo and
+# scripts/test-stack. Everything listens on 127.0.0.1 on free ports; state, logs and pid
+# files live in $STACK_DIR.
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s.
+wait_for() {
+  local seconds=$1 what=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+
+# PostgreSQL refuses to run as root: as root, run it as the Debian 'postgres' user with its
+# data directory under /tmp (a checkout under /root is not reachable for that user).
+as_pg_user() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  local bin; bin=$(pg_bin) || true
+  [[ -n $bin ]] || die "PostgreSQL server binaries not found: run 'make deps'"
+  PG_PORT=${PG_PORT:-$(free_port)}
+  # Under $STACK_DIR (.run/) when the server's user can reach it, else under /tmp.
+  PG_DATA=$STACK_DIR/pg
+  rm -rf "$PG_DATA"; mkdir -p "$PG_DATA"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$PG_DATA"
+    runuser -u postgres -- test -w "$PG_DATA" ||
+      PG_DATA=$(mktemp -d "${TMPDIR:-/tmp}/resume-chat-pg.XXXXXX")
+  fi
+  local pwfile="$PG_DATA/.pw"
+  printf '%s\n' "$DATABASE_PASSWORD" >"$pwfile"
+  [[ $(id -u) -eq 0 ]] && chown -R postgres: "$PG_DATA"
+  as_pg_user "$bin/initdb" -D "$PG_DATA/data" -U "$DATABASE_USER" --pwfile="$pwfile" \
+    --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 \
+    >"$STACK_DIR/initdb.log" 2>&1 || { cat "$STACK_DIR/initdb.log" >&2; die "initdb failed"; }
+  rm -f "$pwfile"
+  echo "$PG_DATA" >"$STACK_DIR/pg_data"
+  echo "$PG_PORT" >"$STACK_DIR/pg_port"
+  pg_server start
+  DATABASE_HOST=127.0.0.1 DATABASE_PORT=$PG_PORT
+  export DATABASE_HOST DATABASE_PORT
+  PGPASSWORD=$DATABASE_PASSWORD "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$DATABASE_USER" \
+    "$DATABASE_NAME" 2>/dev/null || true
+}
+
+# pg_server start|stop: the cluster of this stack, same data and port (outage tests).
+pg_server() {
+  local data port
+  data=$(cat "$STACK_DIR/pg_data") port=$(cat "$STACK_DIR/pg_port")
+  if [[ $1 == start ]]; then
+    as_pg_user "$(pg_bin)/pg_ctl" -D "$data/data" -l "$data/postgres.log" -w -t 30 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$data -c fsync=off -c synchronous_commit=off" \
+      start >/dev/null || { tail -20 "$data/postgres.log" >&2; die "PostgreSQL did not start"; }
+  else
+    as_pg_user "$(pg_bin)/pg_ctl" -D "$data/data" -m fast -w stop >/dev/null
+  fi
+}
+
+stop_postgres() {
+  local data; data=$(cat "$STACK_DIR/pg_data" 2>/dev/null) || return 0
+  as_pg_user "$(pg_bin)/pg_ctl" -D "$data/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$data" "$STACK_DIR/pg_data" "$STACK_DIR/pg_port"
+}
+
+# psql_app [psql args...]: psql as the application's user on the stack's database.
+psql_app() {
+  PGPASSWORD=$DATABASE_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h "$DATABASE_HOST" \
+    -p "$DATABASE_PORT" -U "$DATABASE_USER" -d "$DATABASE_NAME" "$@"
+}
+
+# The documents table belongs to another application: we create it as that one would.
+prepare_database() {
+  psql_app -f "$ROOT/migrations/001_create_tables.sql"
+  psql_app -f "$ROOT/tests/sql/documents_table.sql"
+  psql_app -f "$ROOT/scripts/demo-document.sql"
+}
+
+start_simulator() {
+  local out="$STACK_DIR/sim.out"
+  : >"$out"
+  "$ROOT/scripts/anthropic-sim" --port 0 ${SIM_ARGS:-} >"$out" 2>"$STACK_DIR/sim.log" &
+  echo $! >"$STACK_DIR/sim.pid"
+  wait_for 10 "simulator" grep -q 'listening on' "$out" || die "simulator did not start"
+  ANTHROPIC_BASE_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+  export ANTHROPIC_BASE_URL
+}
+
+# start_worker: runs build/resume-chat under a restart loop (the demo's supervisor).
+start_worker() {
+  FCGI_PORT=${FCGI_PORT:-$(free_port)}
+  export FCGI_SOCKET="127.0.0.1:$FCGI_PORT"
+  (
+    cd "$ROOT"
+    trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT
+    while :; do
+      build/resume-chat &
+      child=$!
+      echo "$child" >"$STACK_DIR/worker.pid"
+      wait "$child" && exit 0
+      code=$?
+      # Startup failures (exit 2..6) would only repeat: stop; a crash is restarted.
+      if ((code >= 2 && code <= 6)); then echo "$code" >"$STACK_DIR/worker.failed"; exit "$code"; fi
+      echo "worker exited with $code; restarting" >&2
+      sleep 0.5
+    done
+  ) 2>>"$STACK_DIR/worker.log" &
+  echo $! >"$STACK_DIR/supervisor.pid"
+  wait_for 20 "worker" grep -q '"msg":"ready"' "$STACK_DIR/worker.log" || {
+    tail -5 "$STACK_DIR/worker.log" >&2
+    die "the worker did not become ready"
+  }
+}
+
+render_nginx_conf() {
+  local prefix="$STACK_DIR/nginx" user_line=""
+  mkdir -p "$prefix"/{tmp,logs}
+  [[ $(id -u) -eq 0 ]] && user_line="user root root;  # throwaway local run as root"
+  sed -e "s|@APP_PORT@|$APP_PORT|g" -e "s|@LISTEN_ADDR@|${LISTEN_ADDR:-127.0.0.1}|g" \
+      -e "s|@PREFIX@|$prefix|g" -e "s|@STATIC_ROOT@|$ROOT/static|g" \
+      -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" -e "s|@USER_LINE@|$user_line|g" \
+      -e "s|@LOCATIONS@|$prefix/locations.conf|g" \
+      "$ROOT/nginx/standalone.conf.in" >"$prefix/nginx.conf"
+  sed -e "s|@STATIC_ROOT@|$ROOT/static|g" -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" \
+      "$ROOT/nginx/locations.conf.in" >"$prefix/locations.conf"
+}
+
+start_nginx() {
+  render_nginx_conf
+  local prefix="$STACK_DIR/nginx"
+  nginx -t -q -p "$prefix" -c "$prefix/nginx.conf" -e stderr || die "nginx config test failed"
+  nginx -p "$prefix" -c "$prefix/nginx.conf" -e stderr -g 'daemon off;' \
+    2>>"$STACK_DIR/nginx.log" &
+  echo $! >"$STACK_DIR/nginx.pid"
+  wait_for 10 "nginx" curl -fsS -o /dev/null "http://127.0.0.1:$APP_PORT/static/app.css" ||
+    die "nginx did not start on port $APP_PORT (see $STACK_DIR/nginx.log)"
+}
+
+stop_pidfile() {
+  local file="$STACK_DIR/$1" pid
+  pid=$(cat "$file" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$file"
+}
+
+stop_stack() {
+  stop_pidfile nginx.pid
+  stop_pidfile supervisor.pid
+  stop_pidfile worker.pid
+  stop_pidfile sim.pid
+  stop_postgres
+}

@@ -1,0 +1,137 @@
+// Reading and validating settings; defaults live in config.h.
+#include "resume_chat/config.h"
+
+#include <cstdlib>
+#include <initializer_list>
+#include <vector>
+
+namespace resume_chat {
+namespace {
+
+const char* const kRequired[] = {"ANTHROPIC_API_KEY", "DATABASE_HOST", "DATABASE_PORT",
+                                 "DATABASE_NAME",     "DATABASE_USER", "DATABASE_PASSWORD"};
+
+const char* const kSslModes[] = {"disable", "allow", "prefer", "require", "verify-ca",
+                                 "verify-full"};
+
+std::optional<int> parse_int(const std::string& text) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  int value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+class Reader {
+ public:
+  explicit Reader(const EnvLookup& env) : env_(env) {}
+
+  std::string text(const char* name, const std::string& fallback = "") {
+    auto value = env_(name);
+    return value && !value->empty() ? *value : fallback;
+  }
+
+  // Keeps `fallback` when unset; records an error when set but out of range.
+  int number(const char* name, int fallback, int min, int max) {
+    auto value = env_(name);
+    if (!value || value->empty()) return fallback;
+    auto parsed = parse_int(*value);
+    if (!parsed || *parsed < min || *parsed > max) {
+      fail(std::string(name) + " must be a whole number from " + std::to_string(min) +
+           " to " + std::to_string(max) + "; fix it in the environment or .env");
+      return fallback;
+    }
+    return *parsed;
+  }
+
+  void fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  const EnvLookup& env_;
+  std::string error_;
+};
+
+std::string missing_variables(const EnvLookup& env) {
+  std::string missing;
+  for (const char* name : kRequired) {
+    auto value = env(name);
+    if (value && !value->empty()) continue;
+    missing += missing.empty() ? name : std::string(", ") + name;
+  }
+  return missing;
+}
+
+void read_database(Reader& in, DatabaseConfig& db) {
+  db.host = in.text("DATABASE_HOST");
+  db.hostaddr = in.text("DATABASE_HOSTADDR");
+  db.port = in.text("DATABASE_PORT");
+  db.name = in.text("DATABASE_NAME");
+  db.user = in.text("DATABASE_USER");
+  db.password = in.text("DATABASE_PASSWORD");
+  db.sslmode = in.text("DATABASE_SSLMODE");
+  db.sslrootcert = in.text("DATABASE_SSLROOTCERT");
+  db.pool_max = in.number("DB_POOL_MAX", db.pool_max, 1, 64);
+  db.connect_timeout_s = in.number("DATABASE_CONNECT_TIMEOUT_S", db.connect_timeout_s, 2, 60);
+  db.acquire_timeout_ms = in.number("DB_ACQUIRE_TIMEOUT_MS", db.acquire_timeout_ms, 1, 60000);
+  if (!parse_int(db.port) || *parse_int(db.port) < 1 || *parse_int(db.port) > 65535) {
+    in.fail("DATABASE_PORT must be a TCP port number (1-65535); fix it in the environment or .env");
+  }
+  if (!db.sslmode.empty()) {
+    bool known = false;
+    for (const char* mode : kSslModes) known = known || db.sslmode == mode;
+    if (!known) {
+      in.fail("DATABASE_SSLMODE must be one of disable, allow, prefer, require, verify-ca, "
+              "verify-full (DigitalOcean needs require or verify-full)");
+    }
+  }
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+ConfigResult load_config(const EnvLookup& env) {
+  std::string missing = missing_variables(env);
+  if (!missing.empty()) {
+    return {std::nullopt, "missing required environment variable(s): " + missing +
+                              "; set them in the environment or in .env (see .env.example)"};
+  }
+  Config config;
+  Reader in(env);
+  config.anthropic_api_key = in.text("ANTHROPIC_API_KEY");
+  config.anthropic_base_url = in.text("ANTHROPIC_BASE_URL", config.anthropic_base_url);
+  while (!config.anthropic_base_url.empty() && config.anthropic_base_url.back() == '/') {
+    config.anthropic_base_url.pop_back();
+  }
+  config.claude_model = in.text("CLAUDE_MODEL", config.claude_model);
+  config.claude_max_tokens = in.number("CLAUDE_MAX_TOKENS", config.claude_max_tokens, 1, 64000);
+  config.claude_idle_timeout_s =
+      in.number("CLAUDE_IDLE_TIMEOUT_S", config.claude_idle_timeout_s, 1, 3600);
+  read_database(in, config.database);
+  config.app_port = in.number("APP_PORT", config.app_port, 1, 65535);
+  config.fcgi_socket = in.text("FCGI_SOCKET", config.fcgi_socket);
+  config.prompt_template = in.text("PROMPT_TEMPLATE", config.prompt_template);
+  config.templates_dir = in.text("TEMPLATES_DIR", config.templates_dir);
+  config.session_secret = in.text("SESSION_SECRET");
+  config.threads = in.number("WORKER_THREADS", config.threads, 1, 1024);
+  config.max_message_chars = in.number("MAX_MESSAGE_CHARS", config.max_message_chars, 1, 100000);
+  if (config.anthropic_base_url.rfind("http://", 0) != 0 &&
+      config.anthropic_base_url.rfind("https://", 0) != 0) {
+    in.fail("ANTHROPIC_BASE_URL must start with http:// or https://");
+  }
+  if (!in.error().empty()) return {std::nullopt, in.error()};
+  return {std::move(config), ""};
+}
+
+}  // namespace resume_chat

@@ -1,0 +1,84 @@
+// FastCGI request/response wrapper; see exchange.h for the write-error rule.
+#include "resume_chat/exchange.h"
+
+#include <cstdlib>
+
+namespace resume_chat {
+
+const char* status_reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+Exchange::Exchange(FCGX_Request& request)
+    : request_(request),
+      method_(param("REQUEST_METHOD")),
+      path_(param("DOCUMENT_URI")),
+      query_(param("QUERY_STRING")),
+      request_id_(param("REQUEST_ID")) {
+  if (path_.empty()) {
+    std::string uri = param("REQUEST_URI");
+    path_ = uri.substr(0, uri.find('?'));
+  }
+}
+
+std::string Exchange::param(const char* name) const {
+  const char* value = FCGX_GetParam(name, request_.envp);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+BodyStatus Exchange::read_body(size_t limit, std::string& body) {
+  body.clear();
+  const std::string declared = param("CONTENT_LENGTH");
+  char* end = nullptr;
+  unsigned long long length = declared.empty() ? 0 : std::strtoull(declared.c_str(), &end, 10);
+  if (!declared.empty() && (end == nullptr || *end != '\0')) return BodyStatus::kIncomplete;
+  if (length > limit) return BodyStatus::kTooLarge;
+  body.resize(static_cast<size_t>(length));
+  size_t got = 0;
+  while (got < body.size()) {
+    int n = FCGX_GetStr(&body[got], static_cast<int>(body.size() - got), request_.in);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got != body.size()) return BodyStatus::kIncomplete;
+  return BodyStatus::kOk;
+}
+
+bool Exchange::write_head(int status, const Headers& headers) {
+  std::string head = "Status: " + std::to_string(status) + " " + status_reason(status) + "\r\n";
+  for (const auto& [name, value] : headers) head += name + ": " + value + "\r\n";
+  head += "\r\n";
+  head_written_ = true;
+  status_ = status;
+  return write(head);
+}
+
+bool Exchange::write(std::string_view bytes) {
+  if (client_gone()) return false;
+  FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), request_.out);
+  return !client_gone();
+}
+
+bool Exchange::flush() {
+  if (client_gone()) return false;
+  FCGX_FFlush(request_.out);
+  return !client_gone();
+}
+
+bool Exchange::client_gone() const { return FCGX_GetError(request_.out) != 0; }
+
+}  // namespace resume_chat

@@ -1,0 +1,152 @@
+// FastCGI socket setup, worker threads, signal-driven shutdown.
+#include "resume_chat/fcgi_server.h"
+
+#include <netdb.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "resume_chat/log.h"
+
+namespace resume_chat {
+namespace {
+
+constexpr int kBacklog = 1024;
+
+sigset_t termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+int listen_unix(const std::string& path, std::string& error) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) {
+    error = "FCGI_SOCKET path is too long for a unix socket: " + path;
+    return -1;
+  }
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errno_text("socket");
+    return -1;
+  }
+  unlink(path.c_str());
+  // nginx runs as another user: the socket must be group-writable, and the umask decides.
+  mode_t old_mask = umask(0007);
+  int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  umask(old_mask);
+  if (rc != 0 || ::listen(fd, kBacklog) != 0) {
+    error = errno_text("cannot listen on FCGI_SOCKET " + path);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int listen_tcp(const std::string& spec, std::string& error) {
+  size_t colon = spec.rfind(':');
+  std::string host = spec.substr(0, colon), port = spec.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found) != 0) {
+    error = "FCGI_SOCKET is not a usable host:port: " + spec;
+    return -1;
+  }
+  int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int on = 1;
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  if (fd < 0 || bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, kBacklog) != 0) {
+    error = errno_text("cannot listen on FCGI_SOCKET " + spec);
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(found);
+  return fd;
+}
+
+void serve_thread(int fd, const std::function<void(Exchange&)>& handler) {
+  FCGX_Request request;
+  FCGX_InitRequest(&request, fd, 0);
+  while (FCGX_Accept_r(&request) >= 0) {
+    {
+      Exchange exchange(request);
+      handler(exchange);
+    }
+    FCGX_Finish_r(&request);
+  }
+  FCGX_Free(&request, 1);
+}
+
+}  // namespace
+
+void block_termination_signals() {
+  sigset_t set = termination_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+FcgiServer::~FcgiServer() {
+  if (owns_fd_ && fd_ >= 0) close(fd_);
+  if (!unix_path_.empty()) unlink(unix_path_.c_str());
+}
+
+std::string FcgiServer::listen(const std::string& spec) {
+  if (!FCGX_IsCGI()) {  // fd 0 is a listening socket handed to us
+    fd_ = 0;
+    endpoint_ = "inherited socket on fd 0";
+    return "";
+  }
+  std::string error;
+  bool is_unix = spec.find('/') != std::string::npos || spec.find(':') == std::string::npos;
+  fd_ = is_unix ? listen_unix(spec, error) : listen_tcp(spec, error);
+  if (fd_ < 0) return error;
+  owns_fd_ = true;
+  endpoint_ = spec;
+  if (is_unix) unix_path_ = spec;
+  return "";
+}
+
+void FcgiServer::serve(int threads, const std::function<void(Exchange&)>& handler,
+                       const std::function<void()>& on_stop) {
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));
+  for (int i = 0; i < threads; ++i) pool.emplace_back(serve_thread, fd_, std::cref(handler));
+
+  sigset_t set = termination_signals();
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log_event("info", "SIGHUP ignored: restart the worker to reload configuration");
+      continue;
+    }
+    log_event("info", std::string("received ") + strsignal(sig) + ", draining");
+    break;
+  }
+  FCGX_ShutdownPending();
+  shutdown(fd_, SHUT_RDWR);  // wakes every thread blocked in accept()
+  if (on_stop) on_stop();
+  for (auto& thread : pool) thread.join();
+}
+
+}  // namespace resume_chat

@@ -1,0 +1,109 @@
+// resume-chat worker: loads configuration, runs the seed's startup checks in order, then
+// serves FastCGI until SIGTERM. Any failed check prints one line and exits non-zero
+// before a single request is accepted.
+#include <curl/curl.h>
+#include <fcgiapp.h>
+
+#include <cstdio>
+#include <string>
+
+#include "resume_chat/app.h"
+#include "resume_chat/chat_store.h"
+#include "resume_chat/claude_client.h"
+#include "resume_chat/config.h"
+#include "resume_chat/db_pool.h"
+#include "resume_chat/dotenv.h"
+#include "resume_chat/fcgi_server.h"
+#include "resume_chat/log.h"
+#include "resume_chat/mustache.h"
+
+using namespace resume_chat;
+
+namespace {
+
+// Exit codes, one per startup check, so supervisors and tests can tell them apart.
+enum ExitCode { kOk = 0, kConfig = 2, kDatabase = 3, kAnthropic = 4, kTemplate = 5, kListen = 6 };
+
+int fail(ExitCode code, const std::string& message) {
+  std::fprintf(stderr, "resume-chat: %s\n", message.c_str());
+  return code;
+}
+
+std::string database_target(const DatabaseConfig& db) {
+  return "PostgreSQL at " + db.host + (db.hostaddr.empty() ? "" : " (" + db.hostaddr + ")") +
+         ":" + db.port + "/" + db.name + " as " + db.user;
+}
+
+std::string check_database(DbPool& pool, const DatabaseConfig& db) {
+  std::string error = pool.open();
+  if (error.empty()) error = test_connection(pool);
+  if (error.empty()) return "";
+  return "cannot connect to " + database_target(db) + ": " + error +
+         " — check DATABASE_HOST/PORT/NAME/USER/PASSWORD and DATABASE_SSLMODE";
+}
+
+std::string check_anthropic(const Config& config) {
+  ClaudeConfig claude;
+  claude.base_url = config.anthropic_base_url;
+  claude.api_key = config.anthropic_api_key;
+  claude.model = config.claude_model;
+  KeyCheck check = check_api_key(claude, 5);
+  switch (check.status) {
+    case KeyStatus::kValid:
+      return "";
+    case KeyStatus::kInvalid:
+      return "the Anthropic API rejected ANTHROPIC_API_KEY (HTTP " +
+             std::to_string(check.http_status) + "): set a valid key from console.anthropic.com";
+    case KeyStatus::kUnreachable:
+      return "cannot reach the Anthropic API at " + config.anthropic_base_url + " (" +
+             check.detail + "): check the network and ANTHROPIC_BASE_URL";
+    case KeyStatus::kUnexpected:
+      break;
+  }
+  return "unexpected answer from the Anthropic API at " + config.anthropic_base_url + " (" +
+         check.detail + "): check ANTHROPIC_BASE_URL";
+}
+
+}  // namespace
+
+int main() {
+  block_termination_signals();
+  if (!load_dotenv_file(".env")) return fail(kConfig, "cannot read .env in the working directory");
+  ConfigResult loaded = load_config(process_env());
+  if (!loaded.config) return fail(kConfig, loaded.error);
+  const Config& config = *loaded.config;
+
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  install_escape_policy();
+  DbPool pool(config.database);
+  if (auto error = check_database(pool, config.database); !error.empty()) {
+    return fail(kDatabase, error);
+  }
+  if (auto error = check_anthropic(config); !error.empty()) return fail(kAnthropic, error);
+  PromptTemplate prompt(config.prompt_template);
+  if (!prompt.exists()) {
+    return fail(kTemplate, "system prompt template not found at " + config.prompt_template +
+                               ": restore the file or set PROMPT_TEMPLATE");
+  }
+  auto page = PageRenderer::load(config.templates_dir);
+  if (!page) {
+    return fail(kTemplate, "page template not found at " + config.templates_dir +
+                               "/page.mustache: run from the project directory or set "
+                               "TEMPLATES_DIR");
+  }
+
+  FCGX_Init();
+  FcgiServer server;
+  if (auto error = server.listen(config.fcgi_socket); !error.empty()) {
+    return fail(kListen, error);
+  }
+  App app(config, pool, std::move(*page), prompt);
+  LogLine("info").add("msg", "ready").add("listen", server.endpoint())
+      .add("threads", config.threads).add("model", config.claude_model).emit();
+  server.serve(config.threads, [&app](Exchange& exchange) { app.handle(exchange); },
+               [&app] { app.stopping() = true; });
+  pool.close();
+  curl_global_cleanup();
+  log_event("info", "stopped");
+  return kOk;
+}

@@ -1,0 +1,76 @@
+// Configuration: required variables, defaults, validation messages without secrets.
+#define BOOST_TEST_MODULE config
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+#include "resume_chat/config.h"
+
+using namespace resume_chat;
+
+namespace {
+std::map<std::string, std::string> complete() {
+  return {{"ANTHROPIC_API_KEY", "sk-secret-key"}, {"DATABASE_HOST", "db"},
+          {"DATABASE_PORT", "5432"},              {"DATABASE_NAME", "chat"},
+          {"DATABASE_USER", "app"},               {"DATABASE_PASSWORD", "pw-secret"}};
+}
+EnvLookup lookup(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(defaults_apply) {
+  auto result = load_config(lookup(complete()));
+  BOOST_REQUIRE(result.config);
+  const Config& c = *result.config;
+  BOOST_TEST(c.anthropic_base_url == "https://api.anthropic.com");
+  BOOST_TEST(c.claude_model == "claude-haiku-4-5-20251001");
+  BOOST_TEST(c.claude_max_tokens == 2048);
+  BOOST_TEST(c.database.pool_max == 3);
+  BOOST_TEST(c.app_port == 7860);
+  BOOST_TEST(c.prompt_template == "prompts/chat_system.mustache");
+  BOOST_TEST(c.max_message_chars == 8000);
+}
+
+BOOST_AUTO_TEST_CASE(missing_variables_are_listed_in_order) {
+  auto vars = complete();
+  vars.erase("DATABASE_PASSWORD");
+  vars["ANTHROPIC_API_KEY"] = "";
+  auto result = load_config(lookup(vars));
+  BOOST_TEST(!result.config);
+  BOOST_TEST(result.error.find("ANTHROPIC_API_KEY, DATABASE_PASSWORD") != std::string::npos);
+  BOOST_TEST(result.error.find(".env") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(overrides_are_read) {
+  auto vars = complete();
+  vars["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:1234/";
+  vars["CLAUDE_MODEL"] = "claude-haiku-4-5";
+  vars["DB_POOL_MAX"] = "5";
+  vars["FCGI_SOCKET"] = "/run/rc.sock";
+  vars["DATABASE_SSLMODE"] = "verify-full";
+  auto result = load_config(lookup(vars));
+  BOOST_REQUIRE(result.config);
+  BOOST_TEST(result.config->anthropic_base_url == "http://127.0.0.1:1234");
+  BOOST_TEST(result.config->database.pool_max == 5);
+  BOOST_TEST(result.config->fcgi_socket == "/run/rc.sock");
+  BOOST_TEST(result.config->database.sslmode == "verify-full");
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_are_named_without_secrets) {
+  for (auto [name, value] : std::map<std::string, std::string>{
+           {"DATABASE_PORT", "54x"}, {"DB_POOL_MAX", "0"}, {"DATABASE_SSLMODE", "maybe"},
+           {"CLAUDE_MAX_TOKENS", "99999999"}, {"ANTHROPIC_BASE_URL", "ftp://x"}}) {
+    auto vars = complete();
+    vars[name] = value;
+    auto result = load_config(lookup(vars));
+    BOOST_TEST(!result.config, name);
+    BOOST_TEST(result.error.find(name) != std::string::npos, result.error);
+    BOOST_TEST(result.error.find("secret") == std::string::npos);
+  }
+}

@@ -1,0 +1,326 @@
+// End to end through the real parts: nginx → worker → PostgreSQL, with the Anthropic
+// simulator. Needs a running scripts/test-stack (scripts/run-integration starts one).
+#define BOOST_TEST_MODULE integration
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "resume_chat/chat_store.h"
+#include "resume_chat/db_pool.h"
+#include "resume_chat/session_token.h"
+#include "support/http.h"
+#include "support/stack.h"
+
+using namespace test_support;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::string page_url(const std::string& q) { return base_url() + "/?q=" + url_encode(q); }
+
+std::string root_dir() {
+  char buf[4096];
+  return getcwd(buf, sizeof(buf)) ? buf : ".";
+}
+
+void expect_error_state(const HttpResponse& r, long status, const std::string& escaped_text) {
+  BOOST_TEST(r.status == status);
+  BOOST_TEST(contains(r.body, escaped_text), "missing: " << escaped_text);
+  BOOST_TEST(contains(r.body, "data-ready=\"false\""));
+  BOOST_TEST(contains(r.body, "<section class=\"documents\" hidden"));
+  BOOST_TEST(contains(r.body, "type=\"submit\" disabled"));
+  BOOST_TEST(!contains(r.body, "role=\"alert\" hidden"));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(page)
+
+BOOST_AUTO_TEST_CASE(found_document_renders_ready_page) {
+  HttpResponse r = get(page_url("demo"));
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(contains(r.header("content-type"), "text/html"));
+  BOOST_TEST(contains(r.body, "Jordan Rivera"));
+  BOOST_TEST(contains(r.body, "R&amp;D &lt;Team&gt; liaison"));  // resume text, escaped
+  BOOST_TEST(contains(r.body, "Staff Backend Engineer"));
+  BOOST_TEST(contains(r.body, "data-ready=\"true\""));
+  BOOST_TEST(contains(r.body, "data-session=\"v1."));
+  BOOST_TEST(contains(r.body, "role=\"alert\" hidden"));
+  for (const char* id : {"error", "chat", "message", "send", "resume", "jd"}) {
+    BOOST_TEST(contains(r.body, std::string("id=\"") + id + "\""), id);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(each_page_load_gets_a_new_session) {
+  auto token = [](const std::string& body) {
+    size_t at = body.find("data-session=\"");
+    return body.substr(at, body.find('"', at + 14) - at);
+  };
+  BOOST_TEST(token(get(page_url("demo")).body) != token(get(page_url("demo")).body));
+}
+
+BOOST_AUTO_TEST_CASE(missing_or_empty_q_is_400) {
+  const std::string text = "Error: &#39;q&#39; parameter must be specified in the URL";
+  expect_error_state(get(base_url() + "/"), 400, text);
+  expect_error_state(get(base_url() + "/?q="), 400, text);
+  expect_error_state(get(base_url() + "/?other=1"), 400, text);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_document_is_404) {
+  expect_error_state(get(page_url("nope")), 404,
+                     "Error: No document found with name &#39;nope&#39;");
+}
+
+BOOST_AUTO_TEST_CASE(head_request_works) {
+  HttpResponse r = http({"HEAD", page_url("demo"), "", {}, 10});
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.body.empty());
+}
+
+BOOST_AUTO_TEST_CASE(hostile_document_is_shown_as_text) {
+  const std::string name = "xss <script>alert(1)</script>";
+  sql("INSERT INTO documents (name, resume, jd) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      {name, "<script>window.__xss=1</script> R&D", "<img src=x onerror=alert(1)>"});
+  HttpResponse r = get(page_url(name));
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(!contains(r.body, "<script>window"));
+  BOOST_TEST(!contains(r.body, "<img src=x"));
+  BOOST_TEST(contains(r.body, "&lt;script&gt;window.__xss=1&lt;/script&gt; R&amp;D"));
+  BOOST_TEST(contains(r.body, "&lt;img src=x onerror=alert(1)&gt;"));
+  HttpResponse missing = get(page_url("<b>bold</b>"));
+  BOOST_TEST(contains(missing.body, "&#39;&lt;b&gt;bold&lt;/b&gt;&#39;"));
+}
+
+BOOST_AUTO_TEST_CASE(unicode_names_are_decoded) {
+  const std::string name = "jos\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC";
+  sql("INSERT INTO documents (name, resume, jd) VALUES ($1, 'r', 'j') ON CONFLICT DO NOTHING",
+      {name});
+  BOOST_TEST(get(page_url(name)).status == 200);
+  BOOST_TEST(get(base_url() + "/?q=jos%C3%A9+%E6%97%A5%E6%9C%AC").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(sql_injection_is_just_not_found) {
+  std::string documents_before = sql_value("SELECT count(*) FROM documents");
+  for (const char* attack :
+       {"'; DROP TABLE documents; --", "' OR '1'='1", "demo' --", "demo'; DELETE FROM chats; --",
+        "1; SELECT pg_sleep(5)", "\\'; DROP TABLE chats; --", "' UNION SELECT 'a','b' --"}) {
+    HttpResponse r = get(page_url(attack));
+    BOOST_TEST(r.status == 404, attack);
+  }
+  BOOST_TEST(sql_value("SELECT count(*) FROM documents") == documents_before);
+  BOOST_TEST(sql_value("SELECT to_regclass('public.chats') IS NOT NULL") == "t");
+}
+
+BOOST_AUTO_TEST_CASE(long_and_malformed_q_are_not_found) {
+  BOOST_TEST(get(page_url(std::string(256, 'a'))).status == 404);
+  HttpResponse long_q = get(page_url(std::string(3000, 'b')));
+  BOOST_TEST(long_q.status == 404);
+  BOOST_TEST(long_q.body.size() < 10000u);  // the name shown is shortened
+  BOOST_TEST(get(base_url() + "/?q=%zz%").status == 404);
+  BOOST_TEST(get(base_url() + "/?q=%FF%FE").status == 404);  // invalid UTF-8
+  BOOST_TEST(get(base_url() + "/?q=a%00b").status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(security_headers_and_no_versions) {
+  HttpResponse r = get(page_url("demo"));
+  BOOST_TEST(contains(r.header("content-security-policy"), "script-src 'self'"));
+  BOOST_TEST(contains(r.header("content-security-policy"), "frame-ancestors"));
+  BOOST_TEST(r.header("x-content-type-options") == "nosniff");
+  BOOST_TEST(!r.header("referrer-policy").empty());
+  BOOST_TEST(r.header("server") == "nginx");
+  BOOST_TEST(r.header("cache-control") == "no-store");
+}
+
+BOOST_AUTO_TEST_CASE(static_assets_and_unknown_paths) {
+  BOOST_TEST(get(base_url() + "/static/app.js").status == 200);
+  BOOST_TEST(get(base_url() + "/static/app.css").status == 200);
+  BOOST_TEST(get(base_url() + "/nothing-here").status == 404);
+  BOOST_TEST(get(base_url() + "/static/../Makefile").status != 200);
+}
+
+BOOST_AUTO_TEST_CASE(post_to_page_is_405) {
+  HttpResponse r = http({"POST", page_url("demo"), "x=1", {}, 10});
+  BOOST_TEST(r.status == 405);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(database_outage)
+
+// Stops PostgreSQL under the running worker: pages get the seed's database error quickly,
+// and after a restart the worker recovers without being restarted itself.
+BOOST_AUTO_TEST_CASE(page_is_503_while_down_and_recovers) {
+  BOOST_TEST(get(page_url("demo")).status == 200);
+  BOOST_REQUIRE(std::system("scripts/test-stack pg-stop >/dev/null") == 0);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse down = get(page_url("demo"));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  BOOST_TEST(down.status == 503);
+  BOOST_TEST(contains(down.body,
+                      "Error: Unable to connect to database. Please check configuration."));
+  BOOST_TEST(seconds < 15.0);
+  BOOST_REQUIRE(std::system("scripts/test-stack pg-start >/dev/null") == 0);
+  BOOST_TEST(get(page_url("demo")).status == 200);
+  BOOST_TEST(get(page_url("demo")).status == 200);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(startup_checks)
+
+namespace {
+std::string scratch_dir() {
+  static std::string dir = [] {
+    char tmpl[] = "/tmp/resume-chat-startup.XXXXXX";
+    return std::string(mkdtemp(tmpl));
+  }();
+  return dir;
+}
+
+ProcessResult start_worker(std::map<std::string, std::string> environment) {
+  environment.emplace("PROMPT_TEMPLATE", root_dir() + "/prompts/chat_system.mustache");
+  environment.emplace("TEMPLATES_DIR", root_dir() + "/templates");
+  return run_process({root_dir() + "/build/resume-chat"}, environment, 30, scratch_dir());
+}
+
+void expect_failure(const ProcessResult& r, int code, const std::string& text) {
+  BOOST_TEST(r.exit_code == code, r.output);
+  BOOST_TEST(contains(r.output, text), r.output);
+  BOOST_TEST(!contains(r.output, env("DATABASE_PASSWORD")));
+  BOOST_TEST(!contains(r.output, "sk-ant-"));
+  BOOST_TEST(std::count(r.output.begin(), r.output.end(), '\n') == 1, r.output);
+}
+
+int closed_port() {
+  return 1;  // nothing listens on port 1 on loopback; connect is refused at once
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(missing_variables_exit_2) {
+  auto e = worker_env();
+  e.erase("DATABASE_PASSWORD");
+  e.erase("ANTHROPIC_API_KEY");
+  expect_failure(start_worker(e), 2,
+                 "missing required environment variable(s): ANTHROPIC_API_KEY, DATABASE_PASSWORD");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_setting_exits_2) {
+  auto e = worker_env();
+  e["DATABASE_SSLMODE"] = "sometimes";
+  expect_failure(start_worker(e), 2, "DATABASE_SSLMODE must be one of");
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_database_exits_3) {
+  auto e = worker_env();
+  e["DATABASE_PORT"] = std::to_string(closed_port());
+  expect_failure(start_worker(e), 3, "cannot connect to PostgreSQL at 127.0.0.1:1/");
+}
+
+BOOST_AUTO_TEST_CASE(wrong_database_password_exits_3_without_the_password) {
+  auto e = worker_env();
+  e["DATABASE_PASSWORD"] = "wrong-password-value-123";
+  ProcessResult r = start_worker(e);
+  expect_failure(r, 3, "password authentication failed");
+  BOOST_TEST(!contains(r.output, "wrong-password-value-123"));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_api_key_exits_4) {
+  auto e = worker_env();
+  e["ANTHROPIC_API_KEY"] = "sk-ant-not-a-valid-key";
+  expect_failure(start_worker(e), 4, "rejected ANTHROPIC_API_KEY (HTTP 401)");
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_api_exits_4) {
+  auto e = worker_env();
+  e["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:" + std::to_string(closed_port());
+  expect_failure(start_worker(e), 4, "cannot reach the Anthropic API");
+}
+
+BOOST_AUTO_TEST_CASE(missing_template_exits_5) {
+  auto e = worker_env();
+  e["PROMPT_TEMPLATE"] = "/nonexistent/chat_system.mustache";
+  expect_failure(start_worker(e), 5,
+                 "system prompt template not found at /nonexistent/chat_system.mustache");
+}
+
+BOOST_AUTO_TEST_CASE(env_file_in_working_directory_is_read) {
+  auto e = worker_env();
+  std::string password = e["DATABASE_PASSWORD"];
+  e.erase("DATABASE_PASSWORD");
+  e["DATABASE_SSLMODE"] = "bogus-from-env";  // environment wins: still fails on this
+  std::string dotenv = scratch_dir() + "/.env";
+  FILE* f = std::fopen(dotenv.c_str(), "w");
+  std::fprintf(f, "# test\nexport DATABASE_PASSWORD='%s'\nDATABASE_SSLMODE=disable\n",
+               password.c_str());
+  std::fclose(f);
+  expect_failure(start_worker(e), 2, "DATABASE_SSLMODE must be one of");
+  std::remove(dotenv.c_str());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(pool)
+
+namespace {
+resume_chat::DatabaseConfig stack_database(int pool_max, int acquire_timeout_ms) {
+  resume_chat::DatabaseConfig db;
+  db.host = env("DATABASE_HOST");
+  db.port = env("DATABASE_PORT");
+  db.name = env("DATABASE_NAME");
+  db.user = env("DATABASE_USER");
+  db.password = env("DATABASE_PASSWORD");
+  db.pool_max = pool_max;
+  db.acquire_timeout_ms = acquire_timeout_ms;
+  return db;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(exhausted_pool_times_out_then_recovers) {
+  resume_chat::DbPool pool(stack_database(2, 200));
+  BOOST_TEST(pool.open() == "");
+  resume_chat::DbLease a = pool.acquire(), b = pool.acquire();
+  BOOST_REQUIRE(a);
+  BOOST_REQUIRE(b);
+  resume_chat::DbLease c = pool.acquire();
+  BOOST_TEST(!c);
+  BOOST_TEST(c.error() == "timed out waiting for a free database connection");
+  b = resume_chat::DbLease();
+  resume_chat::DbLease d = pool.acquire();
+  BOOST_TEST(static_cast<bool>(d));
+  BOOST_TEST(pool.stats().timeouts == 1);
+}
+
+BOOST_AUTO_TEST_CASE(store_functions_round_trip) {
+  resume_chat::DbPool pool(stack_database(3, 1000));
+  const std::string session = resume_chat::new_uuid4();
+  BOOST_TEST(resume_chat::save_message(pool, session, "user", "it's a 'quote'; DROP") == "");
+  BOOST_TEST(resume_chat::save_message(pool, session, "assistant", "r\xC3\xA9ply") == "");
+  BOOST_TEST(resume_chat::save_message(pool, session, "bogus", "x") != "");
+  auto history = resume_chat::get_session_history(pool, session);
+  BOOST_REQUIRE(history.ok);
+  BOOST_REQUIRE(history.messages.size() == 2u);
+  BOOST_TEST(history.messages[0].contents == "it's a 'quote'; DROP");
+  BOOST_TEST(history.messages[1].message_type == "assistant");
+  BOOST_TEST(resume_chat::test_connection(pool) == "");
+  auto doc = resume_chat::get_document_by_name(pool, "demo");
+  BOOST_TEST((doc.status == resume_chat::Lookup::kFound));
+}
+
+BOOST_AUTO_TEST_CASE(dead_connections_are_replaced_after_a_restart) {
+  resume_chat::DbPool pool(stack_database(3, 1000));
+  BOOST_TEST(pool.open() == "");
+  BOOST_REQUIRE(std::system("scripts/test-stack pg-stop >/dev/null && "
+                            "scripts/test-stack pg-start >/dev/null") == 0);
+  // The pooled connection died with the server; the next use must not fail.
+  BOOST_TEST(resume_chat::save_message(pool, resume_chat::new_uuid4(), "user", "after") == "");
+  BOOST_TEST(pool.stats().replaced >= 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

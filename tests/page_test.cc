@@ -1,0 +1,115 @@
+// Rendering: the page escapes everything it shows; the system prompt keeps text verbatim.
+#define BOOST_TEST_MODULE page
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+
+#include "resume_chat/html.h"
+#include "resume_chat/messages.h"
+#include "resume_chat/mustache.h"
+#include "resume_chat/page.h"
+#include "resume_chat/prompt.h"
+
+using namespace resume_chat;
+
+namespace {
+struct EscapePolicy {
+  EscapePolicy() { install_escape_policy(); }
+};
+BOOST_TEST_GLOBAL_FIXTURE(EscapePolicy);
+
+const char* const kHostile = "R&D <Team> <script>alert('x')</script> \"q\"";
+
+PageRenderer renderer() {
+  auto page = PageRenderer::load("templates");
+  BOOST_REQUIRE(page);
+  return *page;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(html_escape_covers_the_five_characters) {
+  BOOST_TEST(html_escape("<a href=\"x\">'&'</a>") ==
+             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+}
+
+BOOST_AUTO_TEST_CASE(ready_page_escapes_documents_and_enables_chat) {
+  PageModel model;
+  model.ready = true;
+  model.document_name = "demo";
+  model.resume = kHostile;
+  model.jd = "Job & <b>bold</b>";
+  model.session_token = "v1.tok\"en";
+  std::string html = renderer().render(model);
+  BOOST_TEST(contains(html, "R&amp;D &lt;Team&gt; &lt;script&gt;"));
+  BOOST_TEST(!contains(html, "<script>alert"));
+  BOOST_TEST(contains(html, "Job &amp; &lt;b&gt;bold&lt;/b&gt;"));
+  BOOST_TEST(contains(html, "data-session=\"v1.tok&quot;en\""));
+  BOOST_TEST(contains(html, "data-ready=\"true\""));
+  BOOST_TEST(contains(html, "id=\"error\" class=\"error\" role=\"alert\" hidden"));
+  BOOST_TEST(!contains(html, "disabled"));
+}
+
+BOOST_AUTO_TEST_CASE(error_page_disables_input_and_hides_documents) {
+  PageModel model;
+  model.error = error_not_found("<img src=x onerror=alert(1)>");
+  std::string html = renderer().render(model);
+  BOOST_TEST(contains(html, "Error: No document found with name &#39;&lt;img src=x"));
+  BOOST_TEST(!contains(html, "<img"));
+  BOOST_TEST(contains(html, "id=\"message\""));
+  BOOST_TEST(contains(html, "data-ready=\"false\""));
+  BOOST_TEST(contains(html, " disabled></textarea>"));
+  BOOST_TEST(contains(html, "type=\"submit\" disabled"));
+  BOOST_TEST(contains(html, "<section class=\"documents\" hidden"));
+}
+
+BOOST_AUTO_TEST_CASE(the_page_has_no_inline_script) {
+  std::string html = renderer().render(PageModel{});
+  size_t at = 0;
+  while ((at = html.find("<script", at)) != std::string::npos) {
+    BOOST_TEST(html.compare(at, 13, "<script src=\"") == 0);
+    ++at;
+  }
+  BOOST_TEST(!contains(html, " style="));
+}
+
+BOOST_AUTO_TEST_CASE(display_text_truncates_and_repairs) {
+  BOOST_TEST(display_text("abc", 5) == "abc");
+  BOOST_TEST(display_text("abcdef", 3) == "abc\xE2\x80\xA6");
+  BOOST_TEST(display_text("a\xFF" "b", 5) == "a\xEF\xBF\xBD" "b");
+  BOOST_TEST(display_text("\xC3\xA9\xC3\xA9", 1) == "\xC3\xA9\xE2\x80\xA6");
+}
+
+BOOST_AUTO_TEST_CASE(prompt_is_rendered_verbatim) {
+  const std::string path = "/tmp/resume_chat_prompt_test.mustache";
+  std::ofstream(path) << "RESUME:\n{{resume}}\nJD:\n{{jd}}\n";
+  PromptTemplate prompt(path);
+  BOOST_TEST(prompt.exists());
+  auto text = prompt.render("R&D <Team> a/b \"q\" 'x'", "<b>&</b>");
+  BOOST_REQUIRE(text);
+  BOOST_TEST(*text == "RESUME:\nR&D <Team> a/b \"q\" 'x'\nJD:\n<b>&</b>\n");
+  // The page rendered right after on the same thread still escapes.
+  PageModel model;
+  model.ready = true;
+  model.resume = "R&D";
+  BOOST_TEST(contains(renderer().render(model), "R&amp;D"));
+  std::remove(path.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(shipped_prompt_renders) {
+  PromptTemplate prompt("prompts/chat_system.mustache");
+  auto text = prompt.render("THE RESUME", "THE JD");
+  BOOST_REQUIRE(text);
+  BOOST_TEST(contains(*text, "RESUME:\nTHE RESUME"));
+  BOOST_TEST(contains(*text, "JOB DESCRIPTION:\nTHE JD"));
+}
+
+BOOST_AUTO_TEST_CASE(missing_prompt_template_is_reported) {
+  PromptTemplate prompt("/nonexistent/prompt.mustache");
+  BOOST_TEST(!prompt.exists());
+  BOOST_TEST(!prompt.render("r", "j"));
+}
