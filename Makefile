@@ -19,7 +19,7 @@ REPLAYS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=$(BUILD)/fuzz-replay/%)
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-fuzz/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps demo run test unit-test integration-test fuzz-replay fuzz clean help
+.PHONY: all deps demo run test unit-test integration-test fuzz clean help
 
 all: $(BUILD)/resume-chat
 
@@ -51,17 +51,14 @@ $(BUILD)/resume-chat: $(BUILD)/obj/main.o $(BUILD)/libresume_chat.a
 $(BUILD)/tests/%_test: $(BUILD)/tests/%_test.o $(BUILD)/libresume_chat.a
 	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS) -lboost_unit_test_framework
 
-unit-test: $(TESTS)
-	@for t in $(filter-out $(BUILD)/tests/integration_test,$(TESTS)); do \
-	  echo "== $$t"; $$t --log_level=test_suite --report_level=short || exit 1; done
+unit-test: $(TESTS) $(REPLAYS)
+	BUILD=$(BUILD) scripts/run-tests unit
 
 # Every fuzz target's committed corpus, replayed without libFuzzer (runs in `make test`).
 $(BUILD)/fuzz-replay/%: tests/fuzz/%_fuzz.cc tests/fuzz/replay_main.cc $(BUILD)/libresume_chat.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
-fuzz-replay: $(REPLAYS)
-	@for r in $(REPLAYS); do $$r tests/fuzz/corpus/$$(basename $$r) || exit 1; done
 
 # libFuzzer (clang) with ASan+UBSan: each target for FUZZ_SECONDS; new finds go to the corpus.
 build-fuzz/%: tests/fuzz/%_fuzz.cc $(filter-out src/main.cc,$(wildcard src/*.cc))
@@ -75,13 +72,14 @@ fuzz: $(FUZZERS)
 	    2>&1 | tail -2 || exit 1; done
 
 integration-test: $(BUILD)/resume-chat $(TESTS)
-	scripts/run-integration
+	BUILD=$(BUILD) scripts/run-tests integration
 
-test: deps
-	$(MAKE) all $(TESTS)
-	$(MAKE) unit-test
-	$(MAKE) fuzz-replay
-	$(MAKE) integration-test
+# Everything, from a fresh machine: packages (with Chromium and the npm test tools), build,
+# unit tests, fuzz-corpus replays, then the stack tests. Ends with "N passed, M failed".
+test:
+	scripts/install-deps --browser
+	$(MAKE) -j2 all $(TESTS) $(REPLAYS)
+	BUILD=$(BUILD) scripts/run-tests all
 
 demo: deps all
 	scripts/demo

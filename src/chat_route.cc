@@ -1,6 +1,7 @@
 // POST /chat: verify → document → save user message → history → prompt → stream from
 // Claude, forwarding each token at once → save the reply → done. No database connection
 // is held while the reply streams. Response events: token, done, error (see README).
+#include <chrono>
 #include <ctime>
 #include <optional>
 
@@ -16,6 +17,7 @@ namespace resume_chat {
 namespace {
 
 const char* const kEventStreamType = "text/event-stream; charset=utf-8";
+constexpr std::chrono::seconds kHeartbeatInterval{5};
 
 bool write_event(Exchange& exchange, const char* name, const std::string& json) {
   return exchange.write(std::string("event: ") + name + "\ndata: " + json + "\n\n") &&
@@ -171,12 +173,23 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
   exchange.write_head(200, {{"Content-Type", kEventStreamType}, {"Cache-Control", "no-store, no-transform"}});
   exchange.flush();  // headers now: the browser knows the stream has started
   long tokens = 0;
+  auto last_write = std::chrono::steady_clock::now();
   TextSink forward = [&](std::string_view text) {
     ++tokens;
+    last_write = std::chrono::steady_clock::now();
     return write_event(exchange, "token", "{\"text\":\"" + json_escape(text) + "\"}");
   };
+  // While Claude is silent, a comment line keeps proxies from timing out and is the only
+  // way to learn that the browser has gone (nginx never tells the worker).
+  auto heartbeat = [&] {
+    if (std::chrono::steady_clock::now() - last_write >= kHeartbeatInterval) {
+      last_write = std::chrono::steady_clock::now();
+      return exchange.write(": ping\n\n") && exchange.flush();
+    }
+    return !exchange.client_gone();
+  };
   Reply reply = thread_client(config_).stream(*prompt, format_message_history(history.messages),
-                                              forward, &stopping_);
+                                              forward, &stopping_, heartbeat);
   if (reply.status == ReplyStatus::kCancelled && exchange.client_gone()) {
     log.add("client", "gone");
   }

@@ -4,8 +4,12 @@
 #include <curl/curl.h>
 #include <fcgiapp.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "resume_chat/app.h"
 #include "resume_chat/chat_store.h"
@@ -100,8 +104,29 @@ int main() {
   App app(config, pool, std::move(*page), prompt);
   LogLine("info").add("msg", "ready").add("listen", server.endpoint())
       .add("threads", config.threads).add("model", config.claude_model).emit();
+  // On SIGTERM: no new requests; streams in flight get `grace_s` to finish, then are
+  // cancelled (their partial replies are stored) so the worker exits in bounded time.
+  std::mutex grace_mu;
+  std::condition_variable grace_cv;
+  bool drained = false;
+  std::thread grace_timer;
   server.serve(config.threads, [&app](Exchange& exchange) { app.handle(exchange); },
-               [&app] { app.stopping() = true; });
+               [&] {
+                 grace_timer = std::thread([&] {
+                   std::unique_lock<std::mutex> lock(grace_mu);
+                   if (!grace_cv.wait_for(lock, std::chrono::seconds(config.shutdown_grace_s),
+                                          [&] { return drained; })) {
+                     log_event("warning", "grace period over: cancelling streams in flight");
+                     app.stopping() = true;
+                   }
+                 });
+               });
+  {
+    std::lock_guard<std::mutex> lock(grace_mu);
+    drained = true;
+  }
+  grace_cv.notify_all();
+  if (grace_timer.joinable()) grace_timer.join();
   pool.close();
   curl_global_cleanup();
   log_event("info", "stopped");

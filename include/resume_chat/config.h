@@ -32,6 +32,7 @@ struct Config {
   std::string session_secret;  // empty: a random one per process
   int threads = 16;
   int max_message_chars = 8000;
+  int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
 };
 
 // Looks a variable up; std::nullopt when unset. Tests pass a map, main passes getenv.
