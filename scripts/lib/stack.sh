@@ -93,7 +93,7 @@ prepare_database() {
 start_simulator() {
   local out="$STACK_DIR/sim.out"
   : >"$out"
-  "$ROOT/scripts/anthropic-sim" --port 0 ${SIM_ARGS:-} >"$out" 2>"$STACK_DIR/sim.log" &
+  "$ROOT/scripts/anthropic-sim" --port 0 ${SIM_ARGS:-} >"$out" 2>"$STACK_DIR/sim.log" </dev/null &
   echo $! >"$STACK_DIR/sim.pid"
   wait_for 10 "simulator" grep -q 'listening on' "$out" || die "simulator did not start"
   ANTHROPIC_BASE_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
@@ -118,7 +118,7 @@ start_worker() {
       echo "worker exited with $code; restarting" >&2
       sleep 0.5
     done
-  ) 2>>"$STACK_DIR/worker.log" &
+  ) >>"$STACK_DIR/worker.log" 2>&1 </dev/null &
   echo $! >"$STACK_DIR/supervisor.pid"
   wait_for 20 "worker" grep -q '"msg":"ready"' "$STACK_DIR/worker.log" || {
     tail -5 "$STACK_DIR/worker.log" >&2
@@ -144,7 +144,7 @@ start_nginx() {
   local prefix="$STACK_DIR/nginx"
   nginx -t -q -p "$prefix" -c "$prefix/nginx.conf" -e stderr || die "nginx config test failed"
   nginx -p "$prefix" -c "$prefix/nginx.conf" -e stderr -g 'daemon off;' \
-    2>>"$STACK_DIR/nginx.log" &
+    >>"$STACK_DIR/nginx.log" 2>&1 </dev/null &
   echo $! >"$STACK_DIR/nginx.pid"
   wait_for 10 "nginx" curl -fsS -o /dev/null "http://127.0.0.1:$APP_PORT/static/app.css" ||
     die "nginx did not start on port $APP_PORT (see $STACK_DIR/nginx.log)"

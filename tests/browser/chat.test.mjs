@@ -1,0 +1,165 @@
+// Browser tests: the real page in headless Debian Chromium (playwright-core) against a
+// running stack (scripts/test-stack; BASE_URL and DATABASE_* from its env file).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = process.env.BASE_URL;
+const SHOTS = process.env.SCREENSHOT_DIR || '';
+let browser;
+
+before(async () => {
+  assert.ok(BASE_URL, 'BASE_URL is not set: start scripts/test-stack first');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => { await browser?.close(); });
+
+function sql(query) {
+  return execFileSync('psql', ['-X', '-A', '-t', '-q', '-h', process.env.DATABASE_HOST,
+    '-p', process.env.DATABASE_PORT, '-U', process.env.DATABASE_USER, '-d',
+    process.env.DATABASE_NAME, '-c', query],
+  { env: { ...process.env, PGPASSWORD: process.env.DATABASE_PASSWORD } }).toString().trim();
+}
+
+async function openPage(path = '/?q=demo', viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(BASE_URL + path);
+  return { page, context, errors };
+}
+
+async function send(page, text) {
+  const before = Number(await page.locator('#chat').getAttribute('data-turns') || 0);
+  await page.fill('#message', text);
+  await page.press('#message', 'Enter');
+  return before;
+}
+
+async function waitTurn(page, before) {
+  await page.waitForFunction((n) => Number(document.getElementById('chat').dataset.turns || 0) > n,
+    before, { timeout: 30000 });
+}
+
+const sessionOf = (page) => page.locator('#app').getAttribute('data-session')
+  .then((token) => token.split('.')[1]);
+
+test('a reply streams into the page in several steps and is stored', async () => {
+  const { page, context, errors } = await openPage();
+  assert.equal(await page.locator('#error').isHidden(), true);
+  assert.match(await page.inputValue('#resume'), /Jordan Rivera/);
+  assert.match(await page.inputValue('#jd'), /Staff Backend Engineer/);
+  const turn = await send(page, 'How does my resume fit? [sim:slow]');
+  const reply = page.locator('.message-assistant .message-body').last();
+  await page.waitForFunction(() => document.body.dataset.state === 'streaming');
+  assert.equal(await page.locator('#status').isVisible(), true);
+  assert.equal(await page.locator('#message').isDisabled(), true);
+  assert.equal(await page.inputValue('#message'), '');
+  const samples = new Set();
+  for (let i = 0; i < 12 && (await page.evaluate(() => document.body.dataset.state)) === 'streaming'; i++) {
+    samples.add(await reply.innerText());
+    await page.waitForTimeout(350);
+  }
+  assert.ok(samples.size >= 3, `reply grew in ${samples.size} steps`);
+  await waitTurn(page, turn);
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/ready.png`, fullPage: true });
+  assert.equal(await page.locator('#status').isHidden(), true);
+  assert.equal(await page.locator('#message').isDisabled(), false);
+  assert.equal(await page.locator('.message-error').count(), 0);
+  const shown = await reply.innerText();
+  assert.match(shown, /watch it stream/);
+  assert.equal(await reply.locator('strong').count() > 0, true, 'Markdown rendered');
+  const session = await sessionOf(page);
+  const rows = sql(`SELECT message_type FROM chats WHERE session_uuid = '${session}' ORDER BY id`);
+  assert.equal(rows, 'user\nassistant');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('error states show the seed texts and disable the chat', async () => {
+  for (const [path, text] of [
+    ['/', "Error: 'q' parameter must be specified in the URL"],
+    ['/?q=nope', "Error: No document found with name 'nope'"],
+  ]) {
+    const { page, context } = await openPage(path);
+    assert.equal(await page.locator('#error').innerText(), text);
+    assert.equal(await page.locator('#message').isDisabled(), true);
+    assert.equal(await page.locator('#send').isDisabled(), true);
+    assert.equal(await page.locator('#resume').isVisible(), false);
+    assert.equal(await page.locator('#jd').isVisible(), false);
+    if (SHOTS && path === '/?q=nope') await page.screenshot({ path: `${SHOTS}/not-found.png` });
+    await context.close();
+  }
+});
+
+test('hostile markup in a reply runs nothing', async () => {
+  const { page, context } = await openPage();
+  const turn = await send(page, 'show me markup [sim:html]');
+  await waitTurn(page, turn);
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  const reply = page.locator('.message-assistant .message-body').last();
+  assert.equal(await reply.locator('script, iframe, [onerror], [onclick]').count(), 0);
+  assert.equal(await reply.locator('a[href^="javascript:"]').count(), 0);
+  assert.match(await reply.innerText(), /R&D <Team>/);
+  await context.close();
+});
+
+test('a mid-stream error keeps the partial reply and the next message works', async () => {
+  const { page, context } = await openPage();
+  let turn = await send(page, 'fail please [sim:error-midstream]');
+  await waitTurn(page, turn);
+  const error = page.locator('.message-error').last();
+  assert.match(await error.innerText(), /overloaded/i);
+  assert.ok((await page.locator('.message-assistant .message-body').last().innerText()).length > 0);
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/error.png` });
+  turn = await send(page, 'again [sim:echo]');
+  await waitTurn(page, turn);
+  assert.match(await page.locator('.message-assistant .message-body').last().innerText(),
+    /echo: 3 messages; last: again/);
+  await context.close();
+});
+
+test('Esc stops a reply, keeps and stores what was shown', async () => {
+  const { page, context } = await openPage();
+  const turn = await send(page, 'long answer please [sim:slow]');
+  const reply = page.locator('.message-assistant .message-body').last();
+  await page.waitForFunction(() => {
+    const bodies = document.querySelectorAll('.message-assistant .message-body');
+    return bodies.length && bodies[bodies.length - 1].innerText.length > 20;
+  });
+  await page.keyboard.press('Escape');
+  await waitTurn(page, turn);
+  assert.equal(await page.locator('.message-error').last().innerText(), 'Stopped.');
+  const shown = await reply.innerText();
+  assert.ok(shown.length > 0);
+  const session = await sessionOf(page);
+  // The worker notices the closed stream at its next write and stores the partial reply.
+  let stored = '';
+  for (let i = 0; i < 30 && !stored; i++) {
+    await page.waitForTimeout(200);
+    stored = sql(`SELECT contents FROM chats WHERE session_uuid = '${session}' AND message_type = 'assistant'`);
+  }
+  assert.ok(stored.length > 0, 'partial reply stored');
+  assert.ok(stored.startsWith(shown.slice(0, 10)), `stored "${stored.slice(0, 30)}" vs shown "${shown.slice(0, 30)}"`);
+  await context.close();
+});
+
+test('the page is usable at 360 px', async () => {
+  const { page, context } = await openPage('/?q=demo', { width: 360, height: 740 });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `no horizontal scroll (${width})`);
+  const resume = await page.locator('#resume').boundingBox();
+  const jd = await page.locator('#jd').boundingBox();
+  assert.ok(jd.y > resume.y + resume.height - 1, 'documents stack on narrow screens');
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/narrow.png`, fullPage: true });
+  await context.close();
+});
