@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "resume_chat/chat_store.h"
 #include "resume_chat/db_pool.h"
@@ -321,6 +322,222 @@ BOOST_AUTO_TEST_CASE(dead_connections_are_replaced_after_a_restart) {
   // The pooled connection died with the server; the next use must not fail.
   BOOST_TEST(resume_chat::save_message(pool, resume_chat::new_uuid4(), "user", "after") == "");
   BOOST_TEST(pool.stats().replaced >= 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(chat)
+
+namespace {
+
+struct Event {
+  std::string name, data;
+};
+
+std::vector<Event> events_of(const std::string& body) {
+  std::vector<Event> events;
+  size_t start = 0, end;
+  while ((end = body.find("\n\n", start)) != std::string::npos) {
+    Event e;
+    std::string block = body.substr(start, end - start);
+    start = end + 2;
+    size_t pos = 0;
+    while (pos < block.size()) {
+      size_t nl = block.find('\n', pos);
+      std::string line = block.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      pos = nl == std::string::npos ? block.size() : nl + 1;
+      if (line.rfind("event: ", 0) == 0) e.name = line.substr(7);
+      if (line.rfind("data: ", 0) == 0) e.data = line.substr(6);
+    }
+    if (!e.name.empty()) events.push_back(e);
+  }
+  return events;
+}
+
+// The text of all token events (JSON-unescaped for the characters the tests use).
+std::string reply_text(const std::vector<Event>& events) {
+  std::string text;
+  for (const auto& e : events) {
+    if (e.name != "token") continue;
+    std::string raw = e.data.substr(9, e.data.size() - 11);  // {"text":"…"}
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '\\' && i + 1 < raw.size()) {
+        char c = raw[++i];
+        text += c == 'n' ? '\n' : c;
+      } else {
+        text += raw[i];
+      }
+    }
+  }
+  return text;
+}
+
+std::string session_token(const std::string& document = "demo") {
+  std::string body = get(page_url(document)).body;
+  size_t at = body.find("data-session=\"") + 14;
+  return body.substr(at, body.find('"', at) - at);
+}
+
+std::string uuid_of(const std::string& token) { return token.substr(3, 36); }
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out + "\"";
+}
+
+HttpResponse chat(const std::string& token, const std::string& message,
+                  const std::string& content_type = "application/json") {
+  return http({"POST", base_url() + "/chat",
+               "{\"session\":" + json_string(token) + ",\"message\":" + json_string(message) + "}",
+               {"Content-Type: " + content_type}, 60});
+}
+
+std::string last_error(const HttpResponse& r) {
+  auto events = events_of(r.body);
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    if (it->name == "error") return it->data;
+  }
+  return "";
+}
+
+bool done(const HttpResponse& r) {
+  auto events = events_of(r.body);
+  return !events.empty() && events.back().name == "done";
+}
+
+int chat_rows() { return std::stoi(sql_value("SELECT count(*) FROM chats")); }
+
+std::string simulator(const std::string& path, const std::string& method = "GET") {
+  return http({method, env("ANTHROPIC_BASE_URL") + path, "", {}, 10}).body;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(two_turns_are_streamed_stored_and_carry_history) {
+  const std::string token = session_token();
+  HttpResponse first = chat(token, "What should I improve first?");
+  BOOST_TEST(first.status == 200);
+  BOOST_TEST(contains(first.header("content-type"), "text/event-stream"));
+  BOOST_TEST(done(first), first.body);
+  auto events = events_of(first.body);
+  BOOST_TEST(events.size() > 20u);
+  const std::string reply = reply_text(events);
+  BOOST_TEST(contains(reply, "local simulator"));
+
+  HttpResponse second = chat(token, "And then? [sim:echo]");
+  BOOST_TEST(done(second));
+  BOOST_TEST(reply_text(events_of(second.body)) == "echo: 3 messages; last: And then? [sim:echo]");
+
+  Rows rows = sql("SELECT message_type, contents FROM chats WHERE session_uuid = $1 ORDER BY id",
+                  {uuid_of(token)});
+  BOOST_REQUIRE(rows.size() == 4u);
+  BOOST_TEST(rows[0][0] == "user");
+  BOOST_TEST(rows[0][1] == "What should I improve first?");
+  BOOST_TEST(rows[1][0] == "assistant");
+  BOOST_TEST(rows[1][1] == reply);
+  BOOST_TEST(rows[2][1] == "And then? [sim:echo]");
+  BOOST_TEST(rows[3][1] == "echo: 3 messages; last: And then? [sim:echo]");
+}
+
+BOOST_AUTO_TEST_CASE(request_to_claude_has_the_contracted_shape) {
+  simulator("/_sim/requests", "DELETE");
+  const std::string name = "verbatim-doc";
+  sql("INSERT INTO documents (name, resume, jd) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      {name, "R&D <Team> a/b \"quoted\"", "JD with <b>tags</b> & ampersands"});
+  BOOST_TEST(done(chat(session_token(name), "hi")));
+  std::string requests = simulator("/_sim/requests");
+  BOOST_TEST(contains(requests, "R&D <Team> a/b \\\"quoted\\\""), requests.substr(0, 2000));
+  BOOST_TEST(contains(requests, "JD with <b>tags</b> & ampersands"));
+  BOOST_TEST(!contains(requests, "&amp;"));
+  BOOST_TEST(contains(requests, "\"anthropic-version\": \"2023-06-01\""));
+  BOOST_TEST(contains(requests, "\"content-type\": \"application/json\""));
+  BOOST_TEST(contains(requests, "\"model\": \"claude-haiku-4-5-20251001\""));
+  BOOST_TEST(contains(requests, "\"max_tokens\": 2048"));
+  BOOST_TEST(contains(requests, "\"stream\": true"));
+  BOOST_TEST(contains(requests, "\"x-api-key\": \"***\""));
+}
+
+BOOST_AUTO_TEST_CASE(tokens_reach_the_client_as_they_are_produced) {
+  HttpResponse r = chat(session_token(), "slowly [sim:slow]");
+  BOOST_TEST(done(r));
+  // 300 ms between tokens upstream: the client must see many separate arrivals spread over
+  // seconds, not one buffered block at the end.
+  BOOST_TEST(r.chunks.size() > 10u);
+  BOOST_TEST(r.chunks.back().first - r.chunks.front().first > 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(each_simulator_scenario_gives_text_or_a_clear_error) {
+  struct Case { const char* message; bool complete; const char* error; };
+  for (Case c : {Case{"[sim:tiny-chunks]", true, ""}, Case{"[sim:crlf]", true, ""},
+                 Case{"[sim:cr]", true, ""}, Case{"[sim:noise]", true, ""},
+                 Case{"[sim:thinking]", true, ""}, Case{"[sim:tool_use]", true, ""},
+                 Case{"[sim:flaky-529]", true, ""}, Case{"[sim:flaky-429]", true, ""},
+                 Case{"[sim:error-midstream]", false, "overloaded"},
+                 Case{"[sim:drop]", false, "interrupted"},
+                 Case{"[sim:reset]", false, "interrupted"},
+                 Case{"[sim:truncated]", false, "interrupted"},
+                 Case{"[sim:http-400]", false, "invalid_request_error"},
+                 Case{"[sim:http-401]", false, "Error: Unable to connect to Claude API. Please check API key."},
+                 Case{"[sim:http-529]", false, "overloaded"},
+                 Case{"[sim:http-429]", false, "too many requests"}}) {
+    const std::string token = session_token();
+    HttpResponse r = chat(token, c.message);
+    BOOST_TEST(r.status == 200, c.message);
+    BOOST_TEST(done(r) == c.complete, c.message << ": " << r.body.substr(r.body.size() > 300 ? r.body.size() - 300 : 0));
+    if (!c.complete) BOOST_TEST(contains(last_error(r), c.error), c.message << ": " << last_error(r));
+    std::string text = reply_text(events_of(r.body));
+    BOOST_TEST(!contains(text, "SECRET THOUGHT"));
+    BOOST_TEST(!contains(text, "TOOL INPUT"));
+    // What the user saw is what is stored; a failed turn without text stores no reply.
+    std::string stored = sql_value(
+        "SELECT coalesce(string_agg(contents, ''), '') FROM chats WHERE session_uuid = $1 "
+        "AND message_type = 'assistant'", {uuid_of(token)});
+    BOOST_TEST(stored == text, c.message);
+    // And the next request in that session is still valid.
+    BOOST_TEST(done(chat(token, "next [sim:echo]")), c.message);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_requests_are_refused_without_touching_the_database) {
+  const std::string token = session_token();
+  const int rows_before = chat_rows();
+  std::string tampered = token;
+  tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
+  std::string other_doc_token = session_token("verbatim-doc");
+  struct Case { HttpResponse response; long status; const char* text; };
+  std::vector<Case> cases;
+  cases.push_back({chat("v1.forged", "hi"), 403, "not valid"});
+  cases.push_back({chat(tampered, "hi"), 403, "not valid"});
+  cases.push_back({chat(token, "   \n  "), 400, "Please type a message"});
+  cases.push_back({chat(token, std::string(8001, 'x')), 413, "too long"});
+  cases.push_back({chat(token, "hi", "text/plain"), 415, "JSON"});
+  cases.push_back({http({"POST", base_url() + "/chat", "{not json", {"Content-Type: application/json"}, 10}), 400, "JSON object"});
+  cases.push_back({http({"POST", base_url() + "/chat", "[1]", {"Content-Type: application/json"}, 10}), 400, "JSON object"});
+  cases.push_back({http({"POST", base_url() + "/chat", "{\"message\":\"hi\"}", {"Content-Type: application/json"}, 10}), 400, "no session"});
+  cases.push_back({http({"GET", base_url() + "/chat", "", {}, 10}), 405, "POST"});
+  cases.push_back({http({"POST", base_url() + "/chat", "{\"session\":\"" + token + "\",\"message\":\"a\xff\"}", {"Content-Type: application/json"}, 10}), 400, "UTF-8"});
+  for (const Case& c : cases) {
+    BOOST_TEST(c.response.status == c.status, c.text << ": " << c.response.body);
+    BOOST_TEST(contains(last_error(c.response), c.text), last_error(c.response));
+  }
+  BOOST_TEST(chat_rows() == rows_before);
+  (void)other_doc_token;
+}
+
+BOOST_AUTO_TEST_CASE(one_stream_per_session) {
+  const std::string token = session_token();
+  std::thread slow([&] { chat(token, "[sim:slow]"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  HttpResponse second = chat(token, "me too");
+  slow.join();
+  BOOST_TEST(second.status == 409);
+  BOOST_TEST(contains(last_error(second), "still streaming"));
+  BOOST_TEST(done(chat(token, "after [sim:echo]")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
