@@ -3,6 +3,7 @@
 # Every src/*.cc except main.cc goes into build/libresume_chat.a; build/resume-chat
 # links main.cc against it; every tests/*_test.cc becomes its own Boost.Test binary.
 
+SHELL    := /bin/bash
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
 # Always applied, even when CXXFLAGS is given on the command line (sanitizer builds).
@@ -19,7 +20,7 @@ REPLAYS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=$(BUILD)/fuzz-replay/%)
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-fuzz/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps demo run test unit-test integration-test fuzz clean help
+.PHONY: all deps demo run test unit-test integration-test fuzz check-sanitize clean help
 
 all: $(BUILD)/resume-chat
 
@@ -29,6 +30,8 @@ help:
 	@echo "make demo       whole app on embedded defaults at http://127.0.0.1:7860/?q=demo"
 	@echo "make run        the app with the real .env"
 	@echo "make test       every test: unit, integration (PostgreSQL+nginx+simulator), browser"
+	@echo "make check-sanitize  unit+integration under ASan+UBSan, then the stack under TSan"
+	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)"
 
 deps:
 	scripts/install-deps
@@ -60,7 +63,9 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%_fuzz.cc tests/fuzz/replay_main.cc $(BUILD)/
 	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 
-# libFuzzer (clang) with ASan+UBSan: each target for FUZZ_SECONDS; new finds go to the corpus.
+# libFuzzer (clang) with ASan+UBSan: each target for FUZZ_SECONDS, starting from the committed
+# corpus; new inputs go to build-fuzz/corpus/NAME, crashes to build-fuzz/crash-*. Copy a
+# crash into tests/fuzz/corpus/NAME/ once fixed: `make test` then replays it forever.
 build-fuzz/%: tests/fuzz/%_fuzz.cc $(filter-out src/main.cc,$(wildcard src/*.cc))
 	@mkdir -p $(dir $@)
 	clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude \
@@ -68,8 +73,10 @@ build-fuzz/%: tests/fuzz/%_fuzz.cc $(filter-out src/main.cc,$(wildcard src/*.cc)
 
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 tests/fuzz/corpus/$$n \
-	    2>&1 | tail -2 || exit 1; done
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/crash-$$n- \
+	    build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | tail -1; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; done
 
 integration-test: $(BUILD)/resume-chat $(TESTS)
 	BUILD=$(BUILD) scripts/run-tests integration
@@ -81,6 +88,18 @@ test:
 	$(MAKE) -j2 all $(TESTS) $(REPLAYS)
 	BUILD=$(BUILD) scripts/run-tests all
 
+# The same tests on sanitizer builds: ASan+UBSan for everything, TSan for the threaded
+# worker under the concurrent integration and browser tests. Any report fails the run.
+SAN_ASAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_TSAN := -O1 -g -fsanitize=thread
+check-sanitize:
+	$(MAKE) -j2 BUILD=build-asan CXXFLAGS="$(SAN_ASAN)" build-asan/resume-chat \
+	  $(TEST_SRCS:tests/%.cc=build-asan/tests/%) $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-asan/fuzz-replay/%)
+	BUILD=build-asan WORKER_BIN=build-asan/resume-chat scripts/run-tests all
+	$(MAKE) -j2 BUILD=build-tsan CXXFLAGS="$(SAN_TSAN)" build-tsan/resume-chat build-tsan/tests/integration_test
+	BUILD=build-tsan WORKER_BIN=build-tsan/resume-chat \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" scripts/run-tests integration
+
 demo: deps all
 	scripts/demo
 
@@ -88,6 +107,6 @@ run: all
 	scripts/demo --env
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz-replay/*.d)

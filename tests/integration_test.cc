@@ -4,10 +4,15 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "resume_chat/chat_store.h"
@@ -25,6 +30,13 @@ bool contains(const std::string& haystack, const std::string& needle) {
 }
 
 std::string page_url(const std::string& q) { return base_url() + "/?q=" + url_encode(q); }
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
 
 std::string root_dir() {
   char buf[4096];
@@ -390,7 +402,7 @@ std::string json_string(const std::string& text) {
   return out + "\"";
 }
 
-HttpResponse chat(const std::string& token, const std::string& message,
+HttpResponse post_chat(const std::string& token, const std::string& message,
                   const std::string& content_type = "application/json") {
   return http({"POST", base_url() + "/chat",
                "{\"session\":" + json_string(token) + ",\"message\":" + json_string(message) + "}",
@@ -420,7 +432,7 @@ std::string simulator(const std::string& path, const std::string& method = "GET"
 
 BOOST_AUTO_TEST_CASE(two_turns_are_streamed_stored_and_carry_history) {
   const std::string token = session_token();
-  HttpResponse first = chat(token, "What should I improve first?");
+  HttpResponse first = post_chat(token, "What should I improve first?");
   BOOST_TEST(first.status == 200);
   BOOST_TEST(contains(first.header("content-type"), "text/event-stream"));
   BOOST_TEST(done(first), first.body);
@@ -429,7 +441,7 @@ BOOST_AUTO_TEST_CASE(two_turns_are_streamed_stored_and_carry_history) {
   const std::string reply = reply_text(events);
   BOOST_TEST(contains(reply, "local simulator"));
 
-  HttpResponse second = chat(token, "And then? [sim:echo]");
+  HttpResponse second = post_chat(token, "And then? [sim:echo]");
   BOOST_TEST(done(second));
   BOOST_TEST(reply_text(events_of(second.body)) == "echo: 3 messages; last: And then? [sim:echo]");
 
@@ -449,7 +461,7 @@ BOOST_AUTO_TEST_CASE(request_to_claude_has_the_contracted_shape) {
   const std::string name = "verbatim-doc";
   sql("INSERT INTO documents (name, resume, jd) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
       {name, "R&D <Team> a/b \"quoted\"", "JD with <b>tags</b> & ampersands"});
-  BOOST_TEST(done(chat(session_token(name), "hi")));
+  BOOST_TEST(done(post_chat(session_token(name), "hi")));
   std::string requests = simulator("/_sim/requests");
   BOOST_TEST(contains(requests, "R&D <Team> a/b \\\"quoted\\\""), requests.substr(0, 2000));
   BOOST_TEST(contains(requests, "JD with <b>tags</b> & ampersands"));
@@ -463,7 +475,7 @@ BOOST_AUTO_TEST_CASE(request_to_claude_has_the_contracted_shape) {
 }
 
 BOOST_AUTO_TEST_CASE(tokens_reach_the_client_as_they_are_produced) {
-  HttpResponse r = chat(session_token(), "slowly [sim:slow]");
+  HttpResponse r = post_chat(session_token(), "slowly [sim:slow]");
   BOOST_TEST(done(r));
   // 300 ms between tokens upstream: the client must see many separate arrivals spread over
   // seconds, not one buffered block at the end.
@@ -486,7 +498,7 @@ BOOST_AUTO_TEST_CASE(each_simulator_scenario_gives_text_or_a_clear_error) {
                  Case{"[sim:http-529]", false, "overloaded"},
                  Case{"[sim:http-429]", false, "too many requests"}}) {
     const std::string token = session_token();
-    HttpResponse r = chat(token, c.message);
+    HttpResponse r = post_chat(token, c.message);
     BOOST_TEST(r.status == 200, c.message);
     BOOST_TEST(done(r) == c.complete, c.message << ": " << r.body.substr(r.body.size() > 300 ? r.body.size() - 300 : 0));
     if (!c.complete) BOOST_TEST(contains(last_error(r), c.error), c.message << ": " << last_error(r));
@@ -499,7 +511,7 @@ BOOST_AUTO_TEST_CASE(each_simulator_scenario_gives_text_or_a_clear_error) {
         "AND message_type = 'assistant'", {uuid_of(token)});
     BOOST_TEST(stored == text, c.message);
     // And the next request in that session is still valid.
-    BOOST_TEST(done(chat(token, "next [sim:echo]")), c.message);
+    BOOST_TEST(done(post_chat(token, "next [sim:echo]")), c.message);
   }
 }
 
@@ -511,11 +523,11 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_without_touching_the_database) {
   std::string other_doc_token = session_token("verbatim-doc");
   struct Case { HttpResponse response; long status; const char* text; };
   std::vector<Case> cases;
-  cases.push_back({chat("v1.forged", "hi"), 403, "not valid"});
-  cases.push_back({chat(tampered, "hi"), 403, "not valid"});
-  cases.push_back({chat(token, "   \n  "), 400, "Please type a message"});
-  cases.push_back({chat(token, std::string(8001, 'x')), 413, "too long"});
-  cases.push_back({chat(token, "hi", "text/plain"), 415, "JSON"});
+  cases.push_back({post_chat("v1.forged", "hi"), 403, "not valid"});
+  cases.push_back({post_chat(tampered, "hi"), 403, "not valid"});
+  cases.push_back({post_chat(token, "   \n  "), 400, "Please type a message"});
+  cases.push_back({post_chat(token, std::string(8001, 'x')), 413, "too long"});
+  cases.push_back({post_chat(token, "hi", "text/plain"), 415, "JSON"});
   cases.push_back({http({"POST", base_url() + "/chat", "{not json", {"Content-Type: application/json"}, 10}), 400, "JSON object"});
   cases.push_back({http({"POST", base_url() + "/chat", "[1]", {"Content-Type: application/json"}, 10}), 400, "JSON object"});
   cases.push_back({http({"POST", base_url() + "/chat", "{\"message\":\"hi\"}", {"Content-Type: application/json"}, 10}), 400, "no session"});
@@ -531,13 +543,211 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_without_touching_the_database) {
 
 BOOST_AUTO_TEST_CASE(one_stream_per_session) {
   const std::string token = session_token();
-  std::thread slow([&] { chat(token, "[sim:slow]"); });
+  std::thread slow([&] { post_chat(token, "[sim:slow]"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
-  HttpResponse second = chat(token, "me too");
+  HttpResponse second = post_chat(token, "me too");
   slow.join();
   BOOST_TEST(second.status == 409);
   BOOST_TEST(contains(last_error(second), "still streaming"));
-  BOOST_TEST(done(chat(token, "after [sim:echo]")));
+  BOOST_TEST(done(post_chat(token, "after [sim:echo]")));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(bad_input)
+
+using namespace ::chat;
+
+namespace {
+
+std::string expand(std::string text, const std::map<std::string, std::string>& tokens) {
+  if (text == "{EMPTY}") return "";
+  for (const auto& [name, value] : tokens) {
+    for (size_t at; (at = text.find(name)) != std::string::npos;) text.replace(at, name.size(), value);
+  }
+  for (size_t at; (at = text.find("{REPEAT:")) != std::string::npos;) {
+    size_t end = text.find('}', at);
+    std::string spec = text.substr(at + 8, end - at - 8);  // c:n
+    text.replace(at, end - at + 1, std::string(std::stoul(spec.substr(2)), spec[0]));
+  }
+  for (size_t at; (at = text.find("\\x")) != std::string::npos;) {
+    text.replace(at, 4, 1, static_cast<char>(std::stoi(text.substr(at + 2, 2), nullptr, 16)));
+  }
+  return text;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1) {
+    fields.push_back(line.substr(start, tab - start));
+  }
+  fields.push_back(line.substr(start));
+  return fields;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_case_in_the_table) {
+  const std::string token = session_token();
+  resume_chat::SessionSigner signer(env("SESSION_SECRET"));
+  auto now = static_cast<int64_t>(std::time(nullptr));
+  std::string tampered = token;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  std::string moved = token.substr(0, token.rfind('.'));
+  moved = moved.substr(0, moved.rfind('.') + 1) + resume_chat::base64url_encode("verbatim-doc") +
+          token.substr(token.rfind('.'));
+  std::map<std::string, std::string> tokens{
+      {"{TOKEN}", token},
+      {"{TAMPERED}", tampered},
+      {"{EXPIRED}", signer.sign({resume_chat::new_uuid4(), "demo", now - 2 * 86400})},
+      {"{OTHER_DOC}", moved}};
+  const std::string rows_before = sql_value("SELECT count(*) FROM chats");
+  const std::string documents_before = sql_value("SELECT count(*) FROM documents");
+  std::ifstream table("tests/data/bad_requests.tsv");
+  std::string line;
+  int cases = 0;
+  while (std::getline(table, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto f = split_tabs(line);
+    BOOST_REQUIRE_MESSAGE(f.size() == 7u, "bad table line: " << line);
+    std::vector<std::string> headers;
+    std::string type = expand(f[3], tokens);
+    if (!type.empty()) headers.push_back("Content-Type: " + type);
+    HttpResponse r = http({f[1], base_url() + expand(f[2], tokens), expand(f[4], tokens), headers, 30});
+    BOOST_TEST(r.status == std::stol(f[5]), f[0] << ": got " << r.status << " " << r.body.substr(0, 200));
+    std::string text = expand(f[6], tokens);
+    BOOST_TEST(contains(r.body, text), f[0] << ": missing '" << text << "' in " << r.body.substr(0, 200));
+    ++cases;
+  }
+  BOOST_TEST(cases >= 30);
+  BOOST_TEST(sql_value("SELECT count(*) FROM chats") == rows_before);
+  BOOST_TEST(sql_value("SELECT count(*) FROM documents") == documents_before);
+}
+
+BOOST_AUTO_TEST_CASE(injection_corpus_is_stored_verbatim) {
+  const std::vector<std::string> corpus = {
+      "'; DROP TABLE chats; --", "\" OR 1=1 --", "'); DELETE FROM documents; --",
+      "$1 $2 \\x00 E'\\\\'", "1; SELECT pg_sleep(10); --", "<script>alert(1)</script>",
+      "<img src=x onerror=alert(1)>", "{{resume}} {{{jd}}} {{#x}}{{/x}}"};
+  const std::string token = session_token();
+  for (const auto& attack : corpus) {
+    HttpResponse r = post_chat(token, attack + " [sim:echo]");
+    BOOST_TEST(done(r), attack);
+  }
+  Rows rows = sql("SELECT contents FROM chats WHERE session_uuid = $1 AND message_type = 'user' "
+                  "ORDER BY id", {uuid_of(token)});
+  BOOST_REQUIRE(rows.size() == corpus.size());
+  for (size_t i = 0; i < corpus.size(); ++i) BOOST_TEST(rows[i][0] == corpus[i] + " [sim:echo]");
+  BOOST_TEST(sql_value("SELECT count(*) FROM documents WHERE name = 'demo'") == "1");
+}
+
+BOOST_AUTO_TEST_CASE(chat_rate_limit_answers_429) {
+  int limited = 0;
+  for (int i = 0; i < 400 && limited == 0; ++i) {
+    HttpResponse r = http({"GET", base_url() + "/chat", "", {}, 10});
+    if (r.status == 429) ++limited;
+  }
+  BOOST_TEST(limited > 0);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // let the bucket drain
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Faults injected for real: PostgreSQL stopped under the worker, a client that goes away,
+// SIGTERM and SIGKILL of the worker. Runs last: it restarts the worker.
+BOOST_AUTO_TEST_SUITE(faults)
+
+using namespace ::chat;
+
+namespace {
+
+pid_t worker_pid() { return std::stoi(read_file(env("STACK_DIR") + "/worker.pid")); }
+
+void wait_for_new_worker(pid_t old_pid) {
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    pid_t now = worker_pid();
+    if (now != old_pid && get(page_url("demo")).status == 200) return;
+  }
+  BOOST_FAIL("the supervisor did not bring a new worker up");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(chat_during_a_database_outage_gets_the_seed_error_then_recovers) {
+  const std::string token = session_token();
+  BOOST_REQUIRE(std::system("scripts/test-stack pg-stop >/dev/null") == 0);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse down = post_chat(token, "are you there?");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  BOOST_REQUIRE(std::system("scripts/test-stack pg-start >/dev/null") == 0);
+  BOOST_TEST(down.status == 503);
+  BOOST_TEST(contains(last_error(down), "Unable to connect to database"));
+  BOOST_TEST(seconds < 15.0);
+  HttpResponse up = post_chat(token, "and now? [sim:echo]");
+  BOOST_TEST(done(up));
+  BOOST_TEST(reply_text(events_of(up.body)) == "echo: 1 messages; last: and now? [sim:echo]");
+}
+
+BOOST_AUTO_TEST_CASE(a_client_that_leaves_stops_the_reply_and_its_partial_text_is_stored) {
+  const std::string token = session_token();
+  HttpRequest request{"POST", base_url() + "/chat",
+                      "{\"session\":\"" + token + "\",\"message\":\"[sim:slow]\"}",
+                      {"Content-Type: application/json"}, 2};  // gives up after 2 s
+  HttpResponse cut = http(request);
+  auto left = std::chrono::steady_clock::now();
+  BOOST_TEST(cut.code == CURLE_OPERATION_TIMEDOUT);
+  const std::string shown = reply_text(events_of(cut.body));
+  BOOST_TEST(!shown.empty());
+  std::string stored;
+  while (stored.empty() && std::chrono::steady_clock::now() - left < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stored = sql_value("SELECT coalesce(max(contents), '') FROM chats WHERE session_uuid = $1 "
+                       "AND message_type = 'assistant'", {uuid_of(token)});
+  }
+  double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - left).count();
+  BOOST_TEST(stored.rfind(shown, 0) == 0u, "stored '" << stored << "' shown '" << shown << "'");
+  BOOST_TEST(stored.size() < 150u);  // stopped early, not the whole reply
+  BOOST_TEST_MESSAGE("partial reply stored " << after << " s after the client left");
+  BOOST_TEST(done(post_chat(token, "still fine? [sim:echo]")));
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_drains_streams_and_the_supervisor_restarts_the_worker) {
+  const std::string token = session_token();
+  HttpResponse streamed;
+  std::thread client([&] { streamed = post_chat(token, "[sim:long] [sim:slow]"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  pid_t old_pid = worker_pid();
+  BOOST_REQUIRE(kill(old_pid, SIGTERM) == 0);
+  client.join();
+  // The grace period (SHUTDOWN_GRACE_S=3 in the test stack) ends the slow stream with a
+  // clear error; what was shown is stored.
+  BOOST_TEST(contains(last_error(streamed), "restarting"), streamed.body.substr(0, 200));
+  const std::string shown = reply_text(events_of(streamed.body));
+  BOOST_TEST(!shown.empty());
+  BOOST_TEST(sql_value("SELECT contents FROM chats WHERE session_uuid = $1 AND "
+                       "message_type = 'assistant'", {uuid_of(token)}) == shown);
+  BOOST_TEST(contains(read_file(env("STACK_DIR") + "/worker.log"), "\"msg\":\"stopped\""));
+  wait_for_new_worker(old_pid);
+  BOOST_TEST(done(post_chat(token, "after restart [sim:echo]")));
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_worker_gives_a_friendly_page_until_it_is_restarted) {
+  const std::string dir = env("STACK_DIR");
+  pid_t supervisor = std::stoi(read_file(dir + "/supervisor.pid"));
+  pid_t old_pid = worker_pid();
+  BOOST_REQUIRE(kill(supervisor, SIGSTOP) == 0);  // hold the restart to look at the gap
+  BOOST_REQUIRE(kill(old_pid, SIGKILL) == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  HttpResponse page = get(page_url("demo"));
+  HttpResponse chat_down = post_chat(session_token(), "hello");
+  kill(supervisor, SIGCONT);
+  BOOST_TEST(page.status == 503);
+  BOOST_TEST(contains(page.body, "Resume chat is restarting"));
+  BOOST_TEST(!contains(page.body, "nginx"));
+  BOOST_TEST(chat_down.status == 502);
+  wait_for_new_worker(old_pid);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -100,23 +100,28 @@ start_simulator() {
   export ANTHROPIC_BASE_URL
 }
 
-# start_worker: runs build/resume-chat under a restart loop (the demo's supervisor).
+# start_worker: runs the worker ($WORKER_BIN, default build/resume-chat) under a restart
+# loop, the demo's and the tests' supervisor (systemd or the container entrypoint in
+# production). Startup failures (exit 2..6) would only repeat, so they end the loop; any
+# other exit, a crash or a clean SIGTERM exit, is restarted until the stack is stopped.
 start_worker() {
   FCGI_PORT=${FCGI_PORT:-$(free_port)}
   export FCGI_SOCKET="127.0.0.1:$FCGI_PORT"
+  local bin=${WORKER_BIN:-build/resume-chat}
+  rm -f "$STACK_DIR/stopping"
   (
     cd "$ROOT"
-    trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT
+    trap 'touch "$STACK_DIR/stopping"; kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT
     while :; do
-      build/resume-chat &
+      $bin &
       child=$!
       echo "$child" >"$STACK_DIR/worker.pid"
-      wait "$child" && exit 0
-      code=$?
-      # Startup failures (exit 2..6) would only repeat: stop; a crash is restarted.
+      code=0
+      wait "$child" || code=$?  # (callers run with set -e)
+      [[ -e $STACK_DIR/stopping ]] && exit 0
       if ((code >= 2 && code <= 6)); then echo "$code" >"$STACK_DIR/worker.failed"; exit "$code"; fi
-      echo "worker exited with $code; restarting" >&2
-      sleep 0.5
+      echo "supervisor: worker exited with status $code; restarting" >&2
+      sleep 0.3
     done
   ) >>"$STACK_DIR/worker.log" 2>&1 </dev/null &
   echo $! >"$STACK_DIR/supervisor.pid"
@@ -133,9 +138,10 @@ render_nginx_conf() {
   sed -e "s|@APP_PORT@|$APP_PORT|g" -e "s|@LISTEN_ADDR@|${LISTEN_ADDR:-127.0.0.1}|g" \
       -e "s|@PREFIX@|$prefix|g" -e "s|@STATIC_ROOT@|$ROOT/static|g" \
       -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" -e "s|@USER_LINE@|$user_line|g" \
-      -e "s|@LOCATIONS@|$prefix/locations.conf|g" \
+      -e "s|@LOCATIONS@|$prefix/locations.conf|g" -e "s|@CHAT_RATE@|${CHAT_RATE:-30r/m}|g" \
       "$ROOT/nginx/standalone.conf.in" >"$prefix/nginx.conf"
   sed -e "s|@STATIC_ROOT@|$ROOT/static|g" -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" \
+      -e "s|@CHAT_BURST@|${CHAT_BURST:-10}|g" -e "s|@CHAT_STREAMS@|${CHAT_STREAMS:-4}|g" \
       "$ROOT/nginx/locations.conf.in" >"$prefix/locations.conf"
 }
 
@@ -160,6 +166,7 @@ stop_pidfile() {
 }
 
 stop_stack() {
+  touch "$STACK_DIR/stopping"
   stop_pidfile nginx.pid
   stop_pidfile supervisor.pid
   stop_pidfile worker.pid
