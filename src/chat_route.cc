@@ -216,9 +216,7 @@ void App::finish_reply(Exchange& exchange, const Session& session, const Reply& 
     write_event(exchange, "done", "{}");
     return;
   }
-  if (reply.status != ReplyStatus::kComplete) {
-    log.add("upstream_error", describe(reply));
-  }
+  log.add("upstream_error", describe(reply));
   write_event(exchange, "error", message_json(reply_error_text(reply, stopping_)));
 }
 

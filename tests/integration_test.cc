@@ -713,6 +713,32 @@ BOOST_AUTO_TEST_CASE(a_client_that_leaves_stops_the_reply_and_its_partial_text_i
   BOOST_TEST(done(post_chat(token, "still fine? [sim:echo]")));
 }
 
+BOOST_AUTO_TEST_CASE(a_reply_that_cannot_be_saved_is_reported_not_lost_silently) {
+  const std::string token = session_token();
+  HttpResponse streamed;
+  std::thread client([&] { streamed = post_chat(token, "[sim:slow]"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  BOOST_REQUIRE(std::system("scripts/test-stack pg-stop >/dev/null") == 0);
+  client.join();
+  BOOST_REQUIRE(std::system("scripts/test-stack pg-start >/dev/null") == 0);
+  BOOST_TEST(!reply_text(events_of(streamed.body)).empty());
+  BOOST_TEST(contains(last_error(streamed), "could not be saved"), streamed.body.substr(0, 300));
+  BOOST_TEST(contains(read_file(env("STACK_DIR") + "/worker.log"),
+                      "\"not_stored\":\"assistant reply\""));
+}
+
+BOOST_AUTO_TEST_CASE(reloads_and_sighup_do_not_break_streams) {
+  const std::string dir = env("STACK_DIR");
+  HttpResponse streamed;
+  std::thread client([&] { streamed = post_chat(session_token(), "[sim:slow]"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  BOOST_REQUIRE(kill(std::stoi(read_file(dir + "/nginx.pid")), SIGHUP) == 0);  // nginx reload
+  BOOST_REQUIRE(kill(worker_pid(), SIGHUP) == 0);
+  client.join();
+  BOOST_TEST(done(streamed), streamed.body.substr(0, 300));
+  BOOST_TEST(get(page_url("demo")).status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(sigterm_drains_streams_and_the_supervisor_restarts_the_worker) {
   const std::string token = session_token();
   HttpResponse streamed;

@@ -163,3 +163,23 @@ test('the page is usable at 360 px', async () => {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/narrow.png`, fullPage: true });
   await context.close();
 });
+
+test('hostile documents, names and user messages show as text and run nothing', async () => {
+  const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
+  sql(`INSERT INTO documents (name, resume, jd) VALUES ('xss-doc', '${payload} R&D', '"><svg onload=window.__xss=1> </textarea><script>window.__xss=1</script>') ON CONFLICT DO NOTHING`);
+  const { page, context } = await openPage('/?q=xss-doc');
+  assert.equal(await page.inputValue('#resume'), `${payload} R&D`);
+  assert.match(await page.inputValue('#jd'), /<\/textarea><script>/);
+  const message = `${payload} and "quotes" & <b>bold</b> [sim:echo]`;
+  const turn = await send(page, message);
+  await waitTurn(page, turn);
+  await page.waitForTimeout(200);
+  assert.equal(await page.locator('.message-user .message-body').last().innerText(), message);
+  assert.match(await page.locator('.message-assistant .message-body').last().innerText(), /<script>window.__xss=1<\/script>/);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await context.close();
+  const notFound = await openPage(`/?q=${encodeURIComponent(payload)}`);
+  assert.equal(await notFound.page.locator('#error').innerText(), `Error: No document found with name '${payload}'`);
+  assert.equal(await notFound.page.evaluate(() => window.__xss), undefined);
+  await notFound.context.close();
+});
