@@ -326,6 +326,30 @@ BOOST_AUTO_TEST_CASE(store_functions_round_trip) {
   BOOST_TEST((doc.status == resume_chat::Lookup::kFound));
 }
 
+// The worker runs as the role of migrations/002_app_role.sql, so every chat in this suite
+// already proves the grants are enough; here: they are not more than that.
+BOOST_AUTO_TEST_CASE(the_worker_role_can_do_only_what_it_needs) {
+  get(page_url("demo"));
+  BOOST_TEST(sql_value("SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity "
+                       "WHERE application_name = 'resume-chat'") == env("DATABASE_USER"));
+  BOOST_TEST(sql_value("SELECT count(*) > 0 FROM documents", {}, true) == "t");
+  for (const char* statement :
+       {"UPDATE chats SET contents = 'x'", "DELETE FROM chats", "TRUNCATE chats",
+        "INSERT INTO documents (name) VALUES ('evil')", "UPDATE documents SET resume = ''",
+        "DELETE FROM documents", "DROP TABLE chats", "CREATE TABLE evil (x int)",
+        "ALTER TABLE chats ADD COLUMN evil int", "SELECT setval('chats_id_seq', 1)",
+        "CREATE ROLE evil"}) {
+    std::string error;
+    try {
+      sql(statement, {}, true);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    BOOST_TEST((contains(error, "permission denied") || contains(error, "must be owner")),
+               statement << ": " << error);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(dead_connections_are_replaced_after_a_restart) {
   resume_chat::DbPool pool(stack_database(3, 1000));
   BOOST_TEST(pool.open() == "");

@@ -43,9 +43,9 @@ start_postgres() {
       PG_DATA=$(mktemp -d "${TMPDIR:-/tmp}/resume-chat-pg.XXXXXX")
   fi
   local pwfile="$PG_DATA/.pw"
-  printf '%s\n' "$DATABASE_PASSWORD" >"$pwfile"
+  printf '%s\n' "$DB_ADMIN_PASSWORD" >"$pwfile"
   [[ $(id -u) -eq 0 ]] && chown -R postgres: "$PG_DATA"
-  as_pg_user "$bin/initdb" -D "$PG_DATA/data" -U "$DATABASE_USER" --pwfile="$pwfile" \
+  as_pg_user "$bin/initdb" -D "$PG_DATA/data" -U "$DB_ADMIN_USER" --pwfile="$pwfile" \
     --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 \
     >"$STACK_DIR/initdb.log" 2>&1 || { cat "$STACK_DIR/initdb.log" >&2; die "initdb failed"; }
   rm -f "$pwfile"
@@ -54,7 +54,7 @@ start_postgres() {
   pg_server start
   DATABASE_HOST=127.0.0.1 DATABASE_PORT=$PG_PORT
   export DATABASE_HOST DATABASE_PORT
-  PGPASSWORD=$DATABASE_PASSWORD "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$DATABASE_USER" \
+  PGPASSWORD=$DB_ADMIN_PASSWORD "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$DB_ADMIN_USER" \
     "$DATABASE_NAME" 2>/dev/null || true
 }
 
@@ -77,17 +77,21 @@ stop_postgres() {
   rm -rf "$data" "$STACK_DIR/pg_data" "$STACK_DIR/pg_port"
 }
 
-# psql_app [psql args...]: psql as the application's user on the stack's database.
-psql_app() {
-  PGPASSWORD=$DATABASE_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h "$DATABASE_HOST" \
-    -p "$DATABASE_PORT" -U "$DATABASE_USER" -d "$DATABASE_NAME" "$@"
+# psql_admin [psql args...]: psql as the owner of the stack's database (DB_ADMIN_USER).
+psql_admin() {
+  PGPASSWORD=$DB_ADMIN_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h "$DATABASE_HOST" \
+    -p "$DATABASE_PORT" -U "$DB_ADMIN_USER" -d "$DATABASE_NAME" "$@"
 }
 
-# The documents table belongs to another application: we create it as that one would.
+# As the owner: the migrations, then the documents table as the application that owns it
+# would create it, and the demo document. The worker then runs as the least-privilege role
+# of migrations/002_app_role.sql (DATABASE_USER), so every test exercises those grants.
 prepare_database() {
-  psql_app -f "$ROOT/migrations/001_create_tables.sql"
-  psql_app -f "$ROOT/tests/sql/documents_table.sql"
-  psql_app -f "$ROOT/scripts/demo-document.sql"
+  psql_admin -f "$ROOT/migrations/001_create_tables.sql"
+  psql_admin -f "$ROOT/tests/sql/documents_table.sql"
+  psql_admin -f "$ROOT/scripts/demo-document.sql"
+  psql_admin -v app_user="$DATABASE_USER" -v app_password="$DATABASE_PASSWORD" \
+    -f "$ROOT/migrations/002_app_role.sql" >/dev/null
 }
 
 start_simulator() {

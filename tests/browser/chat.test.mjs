@@ -20,11 +20,12 @@ before(async () => {
 
 after(async () => { await browser?.close(); });
 
+// SQL as the tables' owner (the worker itself runs as the least-privilege role).
 function sql(query) {
   return execFileSync('psql', ['-X', '-A', '-t', '-q', '-h', process.env.DATABASE_HOST,
-    '-p', process.env.DATABASE_PORT, '-U', process.env.DATABASE_USER, '-d',
+    '-p', process.env.DATABASE_PORT, '-U', process.env.DB_ADMIN_USER, '-d',
     process.env.DATABASE_NAME, '-c', query],
-  { env: { ...process.env, PGPASSWORD: process.env.DATABASE_PASSWORD } }).toString().trim();
+  { env: { ...process.env, PGPASSWORD: process.env.DB_ADMIN_PASSWORD } }).toString().trim();
 }
 
 async function openPage(path = '/?q=demo', viewport = { width: 1280, height: 900 }) {

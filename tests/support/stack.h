@@ -27,13 +27,15 @@ inline std::string env(const char* name) {
 
 inline std::string base_url() { return env("BASE_URL"); }
 
-// Rows of a query on the stack's database, as text; throws on SQL errors.
+// Rows of a query on the stack's database, as text; throws on SQL errors. Runs as the
+// tables' owner, or with `as_app` as the worker's least-privilege role.
 using Rows = std::vector<std::vector<std::string>>;
-inline Rows sql(const std::string& query, const std::vector<std::string>& params = {}) {
+inline Rows sql(const std::string& query, const std::vector<std::string>& params = {},
+                bool as_app = false) {
   const char* keys[] = {"host", "port", "dbname", "user", "password", nullptr};
   std::string host = env("DATABASE_HOST"), port = env("DATABASE_PORT"),
-              name = env("DATABASE_NAME"), user = env("DATABASE_USER"),
-              password = env("DATABASE_PASSWORD");
+              name = env("DATABASE_NAME"), user = env(as_app ? "DATABASE_USER" : "DB_ADMIN_USER"),
+              password = env(as_app ? "DATABASE_PASSWORD" : "DB_ADMIN_PASSWORD");
   const char* values[] = {host.c_str(), port.c_str(), name.c_str(), user.c_str(),
                           password.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 0);
@@ -63,8 +65,9 @@ inline Rows sql(const std::string& query, const std::vector<std::string>& params
   return rows;
 }
 
-inline std::string sql_value(const std::string& query, const std::vector<std::string>& params = {}) {
-  Rows rows = sql(query, params);
+inline std::string sql_value(const std::string& query, const std::vector<std::string>& params = {},
+                             bool as_app = false) {
+  Rows rows = sql(query, params, as_app);
   return rows.empty() || rows[0].empty() ? "" : rows[0][0];
 }
 

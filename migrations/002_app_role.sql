@@ -1,0 +1,19 @@
+-- The least-privilege role resume-chat runs as (the seed's "limit database user permissions
+-- to required tables only"): it reads documents and appends to chats, nothing else.
+-- Run as the owner of both tables, after 001_create_tables.sql:
+--   psql -v app_user=resume_chat_app -v app_password='…' -f migrations/002_app_role.sql
+-- then set DATABASE_USER/DATABASE_PASSWORD to that role. Safe to run again.
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'app_user', :'app_password')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') \gexec
+ALTER ROLE :"app_user" PASSWORD :'app_password';
+
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM :"app_user";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM :"app_user";
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO :"app_user";
+GRANT SELECT ON documents TO :"app_user";
+GRANT SELECT, INSERT ON chats TO :"app_user";
+GRANT USAGE ON SEQUENCE chats_id_seq TO :"app_user";
+-- A runaway statement must not hold one of the pool's few connections (works through
+-- PgBouncer, unlike a startup option).
+ALTER ROLE :"app_user" SET statement_timeout = '10s';
