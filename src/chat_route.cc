@@ -140,6 +140,15 @@ void App::handle_chat(Exchange& exchange) {
     return;
   }
   SessionClaim claim([this, &session] { release_session(session.uuid); });
+  // Past capacity, say so at once rather than queue: a queued stream would also take the
+  // threads that page loads need.
+  if (active_streams_.fetch_add(1) >= config_.stream_capacity) {
+    active_streams_.fetch_sub(1);
+    refuse(exchange, 503, "Error: The chat is busy right now. Please try again in a moment.",
+           {{"Retry-After", "5"}});
+    return;
+  }
+  SessionClaim stream_slot([this] { active_streams_.fetch_sub(1); });
   stream_reply(exchange, session, parsed.request->message);
 }
 

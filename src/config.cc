@@ -1,6 +1,7 @@
 // Reading and validating settings; defaults live in config.h.
 #include "resume_chat/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <initializer_list>
 #include <vector>
@@ -125,6 +126,11 @@ ConfigResult load_config(const EnvLookup& env) {
   config.templates_dir = in.text("TEMPLATES_DIR", config.templates_dir);
   config.session_secret = in.text("SESSION_SECRET");
   config.threads = in.number("WORKER_THREADS", config.threads, 1, 1024);
+  // Streams hold a thread for minutes: keep a few threads for page loads by default.
+  config.stream_capacity = in.number("STREAM_CAPACITY", std::max(1, config.threads - 4), 1, 1024);
+  if (config.stream_capacity > config.threads) {
+    in.fail("STREAM_CAPACITY must not exceed WORKER_THREADS (each stream holds a thread)");
+  }
   config.max_message_chars = in.number("MAX_MESSAGE_CHARS", config.max_message_chars, 1, 100000);
   config.shutdown_grace_s = in.number("SHUTDOWN_GRACE_S", config.shutdown_grace_s, 0, 3600);
   if (config.anthropic_base_url.rfind("http://", 0) != 0 &&

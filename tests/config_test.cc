@@ -35,6 +35,16 @@ BOOST_AUTO_TEST_CASE(defaults_apply) {
   BOOST_TEST(c.app_port == 7860);
   BOOST_TEST(c.prompt_template == "prompts/chat_system.mustache");
   BOOST_TEST(c.max_message_chars == 8000);
+  BOOST_TEST(c.threads == 16);
+  BOOST_TEST(c.stream_capacity == 12);
+}
+
+BOOST_AUTO_TEST_CASE(stream_capacity_follows_threads_and_never_exceeds_them) {
+  auto vars = complete();
+  vars["WORKER_THREADS"] = "3";
+  BOOST_TEST(load_config(lookup(vars)).config->stream_capacity == 1);
+  vars["STREAM_CAPACITY"] = "4";
+  BOOST_TEST(load_config(lookup(vars)).error.find("STREAM_CAPACITY") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(missing_variables_are_listed_in_order) {

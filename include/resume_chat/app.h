@@ -51,6 +51,7 @@ class App {
   PromptTemplate& prompt_;
   const SessionSigner signer_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> active_streams_{0};
   std::mutex sessions_mu_;
   std::set<std::string> streaming_sessions_;  // guarded by sessions_mu_
 };

@@ -31,6 +31,7 @@ struct Config {
   std::string templates_dir = "templates";
   std::string session_secret;  // empty: a random one per process
   int threads = 16;
+  int stream_capacity = 12;   // concurrent /chat streams; the other threads serve pages
   int max_message_chars = 8000;
   int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
 };
