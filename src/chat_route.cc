@@ -164,6 +164,11 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
     log.add("status", exchange.status()).emit();
     return;
   }
+  if (!prompt_.exists()) {  // cached, but a removed template means a broken deployment
+    refuse(exchange, 503, error_template_missing(prompt_.path()));
+    log.add("status", exchange.status()).add("error", "prompt template missing").emit();
+    return;
+  }
   if (std::string error = save_message(pool_, session.uuid, "user", message); !error.empty()) {
     log.add("db_error", error).add("not_stored", "user message");
     refuse(exchange, 503, kErrorDatabase);

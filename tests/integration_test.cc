@@ -757,6 +757,23 @@ BOOST_AUTO_TEST_CASE(a_client_that_leaves_stops_the_reply_and_its_partial_text_i
   BOOST_TEST(done(post_chat(token, "still fine? [sim:echo]")));
 }
 
+BOOST_AUTO_TEST_CASE(a_missing_prompt_template_disables_the_chat_with_the_seed_text) {
+  const std::string path = env("PROMPT_TEMPLATE");
+  const std::string token = session_token();
+  BOOST_REQUIRE(std::rename(path.c_str(), (path + ".away").c_str()) == 0);
+  HttpResponse page = get(page_url("demo"));
+  HttpResponse chat_reply = post_chat(token, "hello");
+  BOOST_REQUIRE(std::rename((path + ".away").c_str(), path.c_str()) == 0);
+  const std::string text = "Error: System prompt template not found at " + path;
+  BOOST_TEST(page.status == 503);
+  BOOST_TEST(contains(page.body, text));
+  BOOST_TEST(contains(page.body, "type=\"submit\" disabled"));
+  BOOST_TEST(chat_reply.status == 503);
+  BOOST_TEST(last_error(chat_reply) == "{\"message\":\"" + text + "\"}");
+  BOOST_TEST(sql_value("SELECT count(*) FROM chats WHERE session_uuid = $1", {uuid_of(token)}) == "0");
+  BOOST_TEST(get(page_url("demo")).status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(a_reply_that_cannot_be_saved_is_reported_not_lost_silently) {
   const std::string token = session_token();
   HttpResponse streamed;
