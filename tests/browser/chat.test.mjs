@@ -184,3 +184,22 @@ test('hostile documents, names and user messages show as text and run nothing', 
   assert.equal(await notFound.page.evaluate(() => window.__xss), undefined);
   await notFound.context.close();
 });
+
+test('closing the tab mid-reply stores what was shown', async () => {
+  const { page, context } = await openPage();
+  await send(page, 'closing soon [sim:slow]');
+  await page.waitForFunction(() => {
+    const bodies = document.querySelectorAll('.message-assistant .message-body');
+    return bodies.length && bodies[bodies.length - 1].innerText.length > 15;
+  });
+  const session = await sessionOf(page);
+  await page.close();
+  await context.close();
+  let stored = '';
+  for (let i = 0; i < 50 && !stored; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    stored = sql(`SELECT contents FROM chats WHERE session_uuid = '${session}' AND message_type = 'assistant'`);
+  }
+  assert.ok(stored.startsWith('A slow reply'), `stored: "${stored}"`);
+  assert.ok(!stored.includes('reliability work'), 'the reply was cut short, not completed');
+});
