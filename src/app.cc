@@ -37,6 +37,8 @@ void App::handle(Exchange& exchange) {
       handle_page(exchange);
     } else if (path == "/chat") {
       handle_chat(exchange);
+    } else if (path == "/healthz") {
+      handle_health(exchange);
     } else {
       send_plain(exchange, 404, "Not found");
     }
@@ -100,6 +102,17 @@ void App::handle_page(Exchange& exchange) {
   model.session_token =
       signer_.sign({new_uuid4(), lookup.document.name, static_cast<int64_t>(std::time(nullptr))});
   send_page(exchange, 200, model);
+}
+
+// For load balancers and supervisors: up, and the database answers.
+void App::handle_health(Exchange& exchange) {
+  std::string error = test_connection(pool_);
+  if (!error.empty()) LogLine("warning").add("msg", "health check failed").add("error", error).emit();
+  exchange.write_head(error.empty() ? 200 : 503, {{"Content-Type", "application/json"},
+                                                  {"Cache-Control", "no-store"}});
+  if (exchange.method() == "HEAD") return;
+  exchange.write(error.empty() ? "{\"status\":\"ok\",\"database\":\"ok\"}\n"
+                               : "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n");
 }
 
 bool App::claim_session(const std::string& uuid) {

@@ -216,7 +216,10 @@ void App::finish_reply(Exchange& exchange, const Session& session, const Reply& 
   log.add("status", 200).add("reply", reply_status_name(reply.status))
       .add("stop_reason", reply.stop_reason).add("upstream_request_id", reply.request_id)
       .add("input_tokens", reply.usage.input_tokens)
-      .add("output_tokens", reply.usage.output_tokens).add("retries", reply.retries);
+      .add("output_tokens", reply.usage.output_tokens)
+      .add("cache_read_input_tokens", reply.usage.cache_read_input_tokens)
+      .add("cache_creation_input_tokens", reply.usage.cache_creation_input_tokens)
+      .add("retries", reply.retries);
   // What the user saw is stored, complete or not, so the transcript matches the page.
   std::string save_error;
   if (!reply.text.empty()) save_error = save_message(pool_, session.uuid, "assistant", reply.text);

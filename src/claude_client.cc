@@ -79,12 +79,30 @@ bool sleep_unless_cancelled(long ms, const std::atomic<bool>* cancel,
 
 }  // namespace
 
+// The system prompt (resume + job description) and the conversation so far each end in a
+// cache breakpoint, so a long session re-reads its context from the prompt cache. (Haiku
+// 4.5 caches only prompts of 4096 tokens or more; shorter ones are simply not cached.)
 std::string build_messages_body(const ClaudeConfig& config, const std::string& system_prompt,
                                 const std::vector<ChatTurn>& history) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> json(buffer);
   auto string = [&](const std::string& s) {
     json.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  };
+  auto cached_text_block = [&](const std::string& text) {
+    json.StartArray();
+    json.StartObject();
+    json.Key("type");
+    json.String("text");
+    json.Key("text");
+    string(text);
+    json.Key("cache_control");
+    json.StartObject();
+    json.Key("type");
+    json.String("ephemeral");
+    json.EndObject();
+    json.EndObject();
+    json.EndArray();
   };
   json.StartObject();
   json.Key("model");
@@ -93,16 +111,20 @@ std::string build_messages_body(const ClaudeConfig& config, const std::string& s
   json.Int(config.max_tokens);
   if (!system_prompt.empty()) {
     json.Key("system");
-    string(system_prompt);
+    cached_text_block(system_prompt);
   }
   json.Key("messages");
   json.StartArray();
-  for (const ChatTurn& turn : history) {
+  for (size_t i = 0; i < history.size(); ++i) {
     json.StartObject();
     json.Key("role");
-    string(turn.role);
+    string(history[i].role);
     json.Key("content");
-    string(turn.text);
+    if (i + 1 == history.size()) {
+      cached_text_block(history[i].text);
+    } else {
+      string(history[i].text);
+    }
     json.EndObject();
   }
   json.EndArray();

@@ -64,11 +64,16 @@ BOOST_AUTO_TEST_CASE(request_body_is_valid_json_with_every_field) {
   BOOST_TEST(doc["model"].GetString() == std::string("claude-haiku-4-5-20251001"));
   BOOST_TEST(doc["max_tokens"].GetInt() == 256);
   BOOST_TEST(doc["stream"].GetBool());
-  BOOST_TEST(doc["system"].GetString() == std::string("sys \"quoted\" R&D <Team>\n"));
+  // The system prompt and the last turn carry the two cache breakpoints.
+  BOOST_TEST(doc["system"][0]["text"].GetString() == std::string("sys \"quoted\" R&D <Team>\n"));
+  BOOST_TEST(doc["system"][0]["cache_control"]["type"].GetString() == std::string("ephemeral"));
   BOOST_TEST(doc["messages"].Size() == 3u);
   BOOST_TEST(doc["messages"][0]["content"].GetString() ==
              std::string("a\tb\x01 \xE6\x97\xA5 \"q\" \\"));
   BOOST_TEST(doc["messages"][1]["role"].GetString() == std::string("assistant"));
+  BOOST_TEST(doc["messages"][2]["content"][0]["text"].GetString() == std::string("next"));
+  BOOST_TEST(doc["messages"][2]["content"][0]["cache_control"]["type"].GetString() ==
+             std::string("ephemeral"));
 }
 
 BOOST_AUTO_TEST_CASE(retry_decisions_follow_the_sdks) {

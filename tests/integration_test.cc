@@ -174,12 +174,19 @@ BOOST_AUTO_TEST_CASE(page_is_503_while_down_and_recovers) {
   BOOST_TEST(get(page_url("demo")).status == 200);
   BOOST_REQUIRE(std::system("scripts/test-stack pg-stop >/dev/null") == 0);
   HttpResponse down = get(page_url("demo"));
+  HttpResponse health = get(base_url() + "/healthz");
   BOOST_TEST(down.status == 503);
   BOOST_TEST(contains(down.body,
                       "Error: Unable to connect to database. Please check configuration."));
+  BOOST_TEST(health.status == 503);
+  BOOST_TEST(health.body == "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n");
   BOOST_REQUIRE(std::system("scripts/test-stack pg-start >/dev/null") == 0);
   BOOST_TEST(get(page_url("demo")).status == 200);
   BOOST_TEST(get(page_url("demo")).status == 200);
+  HttpResponse healthy = get(base_url() + "/healthz");
+  BOOST_TEST(healthy.status == 200);
+  BOOST_TEST(healthy.body == "{\"status\":\"ok\",\"database\":\"ok\"}\n");
+  BOOST_TEST(contains(healthy.header("content-type"), "application/json"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -486,6 +493,7 @@ BOOST_AUTO_TEST_CASE(request_to_claude_has_the_contracted_shape) {
   BOOST_TEST(done(post_chat(session_token(name), "hi")));
   std::string requests = simulator("/_sim/requests");
   BOOST_TEST(contains(requests, "R&D <Team> a/b \\\"quoted\\\""), requests.substr(0, 2000));
+  BOOST_TEST(contains(requests, "\"cache_control\": {\"type\": \"ephemeral\"}"));
   BOOST_TEST(contains(requests, "JD with <b>tags</b> & ampersands"));
   BOOST_TEST(!contains(requests, "&amp;"));
   BOOST_TEST(contains(requests, "\"anthropic-version\": \"2023-06-01\""));

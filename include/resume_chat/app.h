@@ -1,4 +1,5 @@
-// The worker's routes: GET / (the page) and POST /chat (a streamed reply). Owns everything
+// The worker's routes: GET / (the page), POST /chat (a streamed reply) and GET /healthz.
+// Owns everything
 // a request needs that outlives it: configuration, pool, templates, session signer.
 //
 // handle() never throws: an unexpected exception becomes a 500 (or an error event when a
@@ -34,6 +35,7 @@ class App {
  private:
   void handle_page(Exchange& exchange);
   void handle_chat(Exchange& exchange);
+  void handle_health(Exchange& exchange);
   void stream_reply(Exchange& exchange, const Session& session, const std::string& message);
   void finish_reply(Exchange& exchange, const Session& session, const Reply& reply,
                     LogLine& log);
