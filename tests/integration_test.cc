@@ -823,10 +823,10 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_streams_and_the_supervisor_restarts_the_work
   BOOST_TEST(!shown.empty());
   BOOST_TEST(sql_value("SELECT contents FROM chats WHERE session_uuid = $1 AND "
                        "message_type = 'assistant'", {uuid_of(token)}) == shown);
+  wait_for_new_worker(old_pid);
   const std::string log = read_file(env("STACK_DIR") + "/worker.log");
   BOOST_TEST(contains(log, "\"msg\":\"stopped\""));
   BOOST_TEST(contains(log, "worker exited with status 0"));  // a clean exit, then restarted
-  wait_for_new_worker(old_pid);
   BOOST_TEST(done(post_chat(token, "after restart [sim:echo]")));
 }
 
