@@ -1,0 +1,121 @@
+"""The checks of tests/scale/scale-out-test, against its running two-worker stack.
+Prints "ok   ..." or "FAIL ..." per check, then "N passed, M failed"; exits non-zero on any
+failure. Environment: BASE_URL, KILL_PID (the worker to SIGKILL), KILL_LOG, SURVIVOR_LOG,
+DATABASE_* and DB_ADMIN_* (PostgreSQL itself, not PgBouncer)."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from chat_client import chat, load_page  # noqa: E402
+
+BASE = os.environ["BASE_URL"]
+results = {"passed": 0, "failed": 0}
+
+
+def check(name, ok, detail=""):
+    results["passed" if ok else "failed"] += 1
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok or not detail else f" ({detail})"), flush=True)
+
+
+def sql(query):
+    env = dict(os.environ, PGPASSWORD=os.environ["DB_ADMIN_PASSWORD"])
+    return subprocess.run(
+        ["psql", "-X", "-A", "-t", "-q", "-h", os.environ["DATABASE_HOST"], "-p",
+         os.environ["DATABASE_PORT"], "-U", os.environ["DB_ADMIN_USER"], "-d",
+         os.environ["DATABASE_NAME"], "-c", query],
+        env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def session_of(token):
+    return token.split(".")[1]
+
+
+def rows(session):
+    return sql(f"SELECT string_agg(message_type, ',' ORDER BY id) FROM chats "
+               f"WHERE session_uuid = '{session}'")
+
+
+def new_session():
+    status, token, _ = load_page(BASE)
+    assert status == 200 and token, f"page load failed: {status}"
+    return token
+
+
+def both_workers_serve():
+    tokens = [new_session() for _ in range(10)]
+    replies = [chat(BASE, t, f"hello {i} [sim:echo]") for i, t in enumerate(tokens)]
+    check("10 chats through the upstream all complete", all(r.done for r in replies),
+          [r.status for r in replies if not r.done])
+    stored = [rows(session_of(t)) for t in tokens]
+    check("each is stored (user, assistant) through PgBouncer",
+          all(s == "user,assistant" for s in stored), stored)
+    served = [sum('"route":"/chat"' in line for line in open(os.environ[log]))
+              for log in ("KILL_LOG", "SURVIVOR_LOG")]
+    check("both workers served chats", all(n > 0 for n in served), served)
+
+
+def kill_mid_stream():
+    tokens = [new_session() for _ in range(8)]
+    replies = [None] * len(tokens)
+
+    def run(i):
+        replies[i] = chat(BASE, tokens[i], f"stream {i} [sim:slow]")
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tokens))]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)  # every stream has started and shown some tokens
+    os.kill(int(os.environ["KILL_PID"]), signal.SIGKILL)
+    pages = [load_page(BASE)[0] for _ in range(40)]
+    for t in threads:
+        t.join(60)
+    check("page loads keep succeeding after a worker is killed", all(p == 200 for p in pages),
+          pages)
+    cut = [r for r in replies if r.truncated]
+    done = [r for r in replies if r.done]
+    check("streams on the survivor complete", len(done) > 0, len(done))
+    check("streams on the killed worker end, cut short (the page says the reply was interrupted)",
+          len(cut) > 0 and all(r.status == 200 and not r.done for r in cut), len(cut))
+    check("every stream either completed or was cut short", len(cut) + len(done) == len(tokens),
+          [(r.status, r.done, r.truncated, r.error) for r in replies])
+    check("no stream failed over mid-reply (nothing sent twice)",
+          all(r.text.count("A slow reply") <= 1 for r in replies))
+    return tokens, replies
+
+
+def sessions_continue(tokens, replies):
+    again = [chat(BASE, t, "and again [sim:echo]") for t in tokens]
+    check("every session, the killed worker's too, continues on the survivor",
+          all(r.done for r in again), [(r.status, r.error) for r in again if not r.done])
+    lost = []
+    for token, first in zip(tokens, replies):
+        stored = rows(session_of(token)).split(",")
+        expected_users = 2
+        if stored.count("user") != expected_users or (first.done and "assistant" not in stored[:2]):
+            lost.append(stored)
+    check("nothing stored is lost: both user messages, and every completed reply", not lost, lost)
+
+
+def no_secret_in_logs():
+    secrets = [os.environ[k] for k in ("DATABASE_PASSWORD", "DB_ADMIN_PASSWORD", "ANTHROPIC_API_KEY")]
+    stack = os.environ["STACK_DIR"]
+    logs = [os.path.join(stack, f) for f in os.listdir(stack) if f.endswith(".log")]
+    logs += [os.path.join(stack, "nginx", "logs", f) for f in os.listdir(os.path.join(stack, "nginx", "logs"))]
+    leaked = [log for log in logs if any(s in open(log, errors="replace").read() for s in secrets)]
+    check("no secret in any log", not leaked, leaked)
+
+
+def main():
+    both_workers_serve()
+    sessions_continue(*kill_mid_stream())
+    no_secret_in_logs()
+    print(f"\n{results['passed']} passed, {results['failed']} failed")
+    sys.exit(1 if results["failed"] else 0)
+
+
+if __name__ == "__main__":
+    main()
