@@ -10,6 +10,11 @@ CXXFLAGS ?= -O2 -g
 RC_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -Iinclude -I/usr/include/postgresql -MMD -MP
 LDLIBS   := -lfcgi -lpq -lcurl -lmstch -lcrypto -lpthread
 BUILD    ?= build
+# Content-hashed static files and the page template that links them (scripts/hash-static);
+# always under build/, whatever BUILD is: scripts/lib/stack.sh serves them from there.
+ASSETS   := build
+STATIC_INPUTS := templates/page.mustache $(wildcard static/*.css static/*.js static/*.html \
+                 static/vendor/*.js static/vendor/*.LICENSE)
 
 SRCS      := $(filter-out src/main.cc,$(wildcard src/*.cc))
 OBJS      := $(SRCS:src/%.cc=$(BUILD)/obj/%.o)
@@ -20,21 +25,26 @@ REPLAYS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=$(BUILD)/fuzz-replay/%)
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-fuzz/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps demo run test unit-test integration-test fuzz check-sanitize clean help
+.PHONY: all deps demo run test unit-test integration-test fuzz check-sanitize screenshots bench clean help
 
-all: $(BUILD)/resume-chat
+all: $(BUILD)/resume-chat $(ASSETS)/static/manifest
 
 help:
-	@echo "make            build $(BUILD)/resume-chat"
+	@echo "make            build $(BUILD)/resume-chat and the hashed static files ($(ASSETS)/static)"
 	@echo "make deps       install Debian packages (scripts/install-deps)"
 	@echo "make demo       whole app on embedded defaults at http://127.0.0.1:7860/?q=demo"
 	@echo "make run        the app with the real .env"
 	@echo "make test       every test: unit, integration (PostgreSQL+nginx+simulator), browser"
 	@echo "make check-sanitize  unit+integration under ASan+UBSan, then the stack under TSan"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)"
+	@echo "make bench      release build on the real stack, measured against a floor (bench/)"
+	@echo "make screenshots  browser tests against a test stack, PNGs into docs/screenshots/"
 
 deps:
 	scripts/install-deps
+
+$(ASSETS)/static/manifest: scripts/hash-static $(STATIC_INPUTS)
+	scripts/hash-static $(ASSETS)
 
 $(BUILD)/obj/%.o: src/%.cc
 	@mkdir -p $(dir $@)
@@ -78,7 +88,7 @@ fuzz: $(FUZZERS)
 	    build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | tail -1; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; done
 
-integration-test: $(BUILD)/resume-chat $(TESTS)
+integration-test: $(BUILD)/resume-chat $(TESTS) $(ASSETS)/static/manifest
 	BUILD=$(BUILD) scripts/run-tests integration
 
 # Everything, from a fresh machine: packages (with Chromium and the npm test tools), build,
@@ -93,12 +103,39 @@ test:
 SAN_ASAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN_TSAN := -O1 -g -fsanitize=thread
 check-sanitize:
+	$(MAKE) $(ASSETS)/static/manifest
 	$(MAKE) -j2 BUILD=build-asan CXXFLAGS="$(SAN_ASAN)" build-asan/resume-chat \
 	  $(TEST_SRCS:tests/%.cc=build-asan/tests/%) $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-asan/fuzz-replay/%)
 	BUILD=build-asan WORKER_BIN=build-asan/resume-chat scripts/run-tests all
 	$(MAKE) -j2 BUILD=build-tsan CXXFLAGS="$(SAN_TSAN)" build-tsan/resume-chat build-tsan/tests/integration_test
 	BUILD=build-tsan WORKER_BIN=build-tsan/resume-chat \
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" scripts/run-tests integration
+
+# The browser tests on their own stack, each writing its shots (ready, streaming, error,
+# not-found, dark, narrow) to docs/screenshots/; the README shows them.
+SHOTS_STACK := $(CURDIR)/.run/screenshots-stack
+screenshots: all
+	mkdir -p docs/screenshots
+	STACK_DIR=$(SHOTS_STACK) scripts/test-stack start
+	source $(SHOTS_STACK)/env && SCREENSHOT_DIR=$(CURDIR)/docs/screenshots \
+	  node --test --test-reporter=spec tests/browser/; rc=$$?; \
+	  STACK_DIR=$(SHOTS_STACK) scripts/test-stack stop; exit $$rc
+
+# Release build, then bench/run: one table of figures, each beside the floor of the same run.
+BENCH_BUILD := build-release
+bench:
+	scripts/install-deps --bench
+	$(MAKE) -j2 BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -DNDEBUG" $(BENCH_BUILD)/resume-chat \
+	  $(BENCH_BUILD)/bench/floor $(BENCH_BUILD)/bench/instructions
+	BUILD=$(BENCH_BUILD) bench/run
+
+$(BUILD)/bench/floor: bench/floor.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $< -o $@ -lfcgi -lpthread
+
+$(BUILD)/bench/instructions: bench/instructions.cc $(BUILD)/libresume_chat.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 demo: deps all
 	scripts/demo
@@ -107,6 +144,19 @@ run: all
 	scripts/demo --env
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-release
+
+# --- Container image (Dockerfile; Hugging Face Spaces) ---------------------------------------
+# Built and run with buildah (vfs storage, chroot isolation): no Docker engine or registry
+# needed; the Debian base image is made locally with debootstrap. Run as root.
+#   make image        build localhost/resume-chat:latest (scripts/build-image)
+#   make test-image   build it, run it against a throwaway PostgreSQL and the simulator and
+#                     check it through port 7860 (IMAGE_TEST_PORT) as uid 1000 (scripts/test-image)
+.PHONY: image test-image
+image:
+	scripts/build-image
+
+test-image:
+	scripts/test-image
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz-replay/*.d)

@@ -187,9 +187,10 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
   exchange.write_head(200, {{"Content-Type", kEventStreamType}, {"Cache-Control", "no-store, no-transform"}});
   exchange.flush();  // headers now: the browser knows the stream has started
   long tokens = 0;
+  long long first_token_us = -1;
   auto last_write = std::chrono::steady_clock::now();
   TextSink forward = [&](std::string_view text) {
-    ++tokens;
+    if (++tokens == 1) first_token_us = exchange.elapsed_us();
     last_write = std::chrono::steady_clock::now();
     return write_event(exchange, "token", "{\"text\":\"" + json_escape(text) + "\"}");
   };
@@ -202,13 +203,15 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
     }
     return !exchange.client_gone();
   };
+  log.add("pre_upstream_us", exchange.elapsed_us());
   Reply reply = thread_client(config_).stream(*prompt, format_message_history(history.messages),
                                               forward, &stopping_, heartbeat);
   if (reply.status == ReplyStatus::kCancelled && exchange.client_gone()) {
     log.add("client", "gone");
   }
   finish_reply(exchange, session, reply, log);
-  log.add("tokens_forwarded", tokens).emit();
+  log.add("tokens_forwarded", tokens).add("first_token_us", first_token_us)
+      .add("duration_us", exchange.elapsed_us()).emit();
 }
 
 void App::finish_reply(Exchange& exchange, const Session& session, const Reply& reply,

@@ -23,6 +23,11 @@ const char* status_reason(int status) {
   }
 }
 
+long long Exchange::elapsed_us() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               accepted_).count();
+}
+
 Exchange::Exchange(FCGX_Request& request)
     : request_(request),
       method_(param("REQUEST_METHOD")),

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -38,12 +39,24 @@ std::string database_target(const DatabaseConfig& db) {
          ":" + db.port + "/" + db.name + " as " + db.user;
 }
 
+// On Hugging Face Spaces (SPACE_ID set) only outbound ports 80, 443 and 8080 are open, so a
+// managed cluster's 25060/25061 cannot be reached directly: say so instead of a generic hint.
+std::string database_hint(const DatabaseConfig& db) {
+  const char* space_id = std::getenv("SPACE_ID");
+  if (space_id != nullptr && *space_id != '\0' && db.port != "80" && db.port != "443" &&
+      db.port != "8080") {
+    return "Hugging Face Spaces allow outbound connections only to ports 80, 443 and 8080, "
+           "and DATABASE_PORT is " + db.port + ": connect through a TCP relay on one of those "
+           "ports (see README.md, 'Managed PostgreSQL from Hugging Face Spaces')";
+  }
+  return "check DATABASE_HOST/PORT/NAME/USER/PASSWORD and DATABASE_SSLMODE/SSLROOTCERT";
+}
+
 std::string check_database(DbPool& pool, const DatabaseConfig& db) {
   std::string error = pool.open();
   if (error.empty()) error = test_connection(pool);
   if (error.empty()) return "";
-  return "cannot connect to " + database_target(db) + ": " + error +
-         " — check DATABASE_HOST/PORT/NAME/USER/PASSWORD and DATABASE_SSLMODE";
+  return "cannot connect to " + database_target(db) + ": " + error + " — " + database_hint(db);
 }
 
 std::string check_anthropic(const Config& config) {

@@ -9,6 +9,7 @@
 
 #include <fcgiapp.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,12 +44,15 @@ class Exchange {
   bool client_gone() const;
   bool head_written() const { return head_written_; }
   int status() const { return status_; }
+  // Microseconds since the request was accepted (for logs and metrics).
+  long long elapsed_us() const;
 
  private:
   FCGX_Request& request_;
   std::string method_, path_, query_, request_id_;
   bool head_written_ = false;
   int status_ = 0;
+  std::chrono::steady_clock::time_point accepted_ = std::chrono::steady_clock::now();
 };
 
 // "Not Found" for 404, and so on; "Unknown" for codes we never send.

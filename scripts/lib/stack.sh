@@ -111,6 +111,7 @@ start_simulator() {
 start_worker() {
   FCGI_PORT=${FCGI_PORT:-$(free_port)}
   export FCGI_SOCKET="127.0.0.1:$FCGI_PORT"
+  export TEMPLATES_DIR=${TEMPLATES_DIR:-$(asset_root)/templates}
   local bin=${WORKER_BIN:-build/resume-chat}
   rm -f "$STACK_DIR/stopping"
   (
@@ -135,16 +136,20 @@ start_worker() {
   }
 }
 
+# The page template and static files: the content-hashed copies `make` writes to build/
+# (scripts/hash-static), else the source tree's unhashed ones.
+asset_root() { if [[ -f $ROOT/build/static/manifest ]]; then echo "$ROOT/build"; else echo "$ROOT"; fi; }
+
 render_nginx_conf() {
   local prefix="$STACK_DIR/nginx" user_line=""
   mkdir -p "$prefix"/{tmp,logs}
   [[ $(id -u) -eq 0 ]] && user_line="user root root;  # throwaway local run as root"
   sed -e "s|@APP_PORT@|$APP_PORT|g" -e "s|@LISTEN_ADDR@|${LISTEN_ADDR:-127.0.0.1}|g" \
-      -e "s|@PREFIX@|$prefix|g" -e "s|@STATIC_ROOT@|$ROOT/static|g" \
+      -e "s|@PREFIX@|$prefix|g" -e "s|@STATIC_ROOT@|$(asset_root)/static|g" \
       -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" -e "s|@USER_LINE@|$user_line|g" \
       -e "s|@LOCATIONS@|$prefix/locations.conf|g" -e "s|@CHAT_RATE@|${CHAT_RATE:-30r/m}|g" \
       "$ROOT/nginx/standalone.conf.in" >"$prefix/nginx.conf"
-  sed -e "s|@STATIC_ROOT@|$ROOT/static|g" -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" \
+  sed -e "s|@STATIC_ROOT@|$(asset_root)/static|g" -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" \
       -e "s|@CHAT_BURST@|${CHAT_BURST:-10}|g" -e "s|@CHAT_STREAMS@|${CHAT_STREAMS:-4}|g" \
       "$ROOT/nginx/locations.conf.in" >"$prefix/locations.conf"
 }

@@ -1,0 +1,234 @@
+"""The measurements of `make bench` (started by bench/run, which sets the environment):
+each figure beside the floor measured in this run, and the issue's target. Medians of
+repeated rounds: the machine is small and noisy."""
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import http.client
+from urllib.parse import urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "support"))
+from chat_client import chat, load_page  # noqa: E402
+
+BASE = os.environ["BASE_URL"]
+BUILD = os.environ["BUILD"]
+ROWS = []
+
+
+def row(what, ours, floor, target, ok):
+    ROWS.append((what, ours, floor, target, "yes" if ok else "NO"))
+    print(f"  {what}: {ours} (floor {floor}; target {target})", file=sys.stderr, flush=True)
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def wrk(url, seconds=5, connections=16, threads=2):
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", out).groups()
+    p99_ms = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, p99_ms, int(errors.group(1)) if errors else 0
+
+
+def page_throughput():
+    ours, floor = [], []
+    for _ in range(3):  # alternate, so both see the same noise
+        ours.append(wrk(BASE + "/?q=demo"))
+        floor.append(wrk(os.environ["FLOOR_PAGE_URL"]))
+    rps, frps = statistics.median(r[0] for r in ours), statistics.median(r[0] for r in floor)
+    p99, fp99 = statistics.median(r[1] for r in ours), statistics.median(r[1] for r in floor)
+    bad = sum(r[2] for r in ours)
+    row("page GET /?q=demo, requests/s (wrk 16 conns, median of 3)", f"{rps:,.0f} ({rps / frps:.2f}x)",
+        f"{frps:,.0f}", ">= 0.5x floor, all 200", rps >= 0.5 * frps and bad == 0)
+    row("page p99 latency", f"{p99:.2f} ms", f"{fp99:.2f} ms", "-", True)
+
+
+def delays(result):
+    return [(arrived - int(text.rstrip(";"))) / 1e6 for arrived, text in result.token_arrivals]
+
+
+def forwarding():
+    ours, floor = [], []
+    for _ in range(5):  # 5 streams x 100 tokens, 10 ms apart
+        status, token, _ = load_page(BASE)
+        ours += delays(chat(BASE, token, "timing run [sim:timed]"))
+        floor += delays(chat(os.environ["FLOOR_STREAM_URL"], "-", "-"))
+    p50, p99, f50, f99 = pct(ours, 50), pct(ours, 99), pct(floor, 50), pct(floor, 99)
+    row(f"token forwarding delay p50, simulator write -> client read ({len(ours)} tokens)",
+        f"{p50:.2f} ms", f"{f50:.2f} ms", "<= floor + 0.5 ms", p50 <= f50 + 0.5)
+    row("token forwarding delay p99", f"{p99:.2f} ms", f"{f99:.2f} ms", "<= 5 ms", p99 <= 5)
+
+
+def worker_log_values(key):
+    pattern = re.compile(r'"%s":(\d+)' % key)
+    with open(os.path.join(os.environ["STACK_DIR"], "worker.log")) as log:
+        return [int(m.group(1)) / 1000 for m in map(pattern.search, log) if m]
+
+
+def pre_upstream():
+    for i in range(40):
+        status, token, _ = load_page(BASE)
+        chat(BASE, token, f"quick {i} [sim:echo]")
+    values = worker_log_values("pre_upstream_us")
+    p50, p99 = pct(values, 50), pct(values, 99)
+    row(f"worker time before the upstream request p50 ({len(values)} chats)", f"{p50:.2f} ms", "-",
+        "<= 3 ms", p50 <= 3)
+    row("worker time before the upstream request p99", f"{p99:.2f} ms", "-", "-", True)
+
+
+def db_connections():
+    env = dict(os.environ, PGPASSWORD=os.environ["DB_ADMIN_PASSWORD"])
+    out = subprocess.run(["psql", "-X", "-A", "-t", "-h", os.environ["DATABASE_HOST"], "-p",
+                          os.environ["DATABASE_PORT"], "-U", os.environ["DB_ADMIN_USER"], "-d",
+                          os.environ["DATABASE_NAME"], "-c",
+                          "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'resume-chat'"],
+                         env=env, capture_output=True, text=True)
+    return int(out.stdout.strip() or 0)
+
+
+def stored_rows(sessions):
+    env = dict(os.environ, PGPASSWORD=os.environ["DB_ADMIN_PASSWORD"])
+    listed = ",".join(f"'{s}'" for s in sessions)
+    out = subprocess.run(["psql", "-X", "-A", "-t", "-h", os.environ["DATABASE_HOST"], "-p",
+                          os.environ["DATABASE_PORT"], "-U", os.environ["DB_ADMIN_USER"], "-d",
+                          os.environ["DATABASE_NAME"], "-c",
+                          f"SELECT count(*) FROM chats WHERE session_uuid IN ({listed})"],
+                         env=env, capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+def concurrent_streams(n=256):
+    tokens = [load_page(BASE)[1] for _ in range(n)]
+    results, spans = [None] * n, [None] * n
+    start = threading.Barrier(n + 1)
+
+    def run(i):
+        start.wait()
+        begun = time.monotonic()
+        results[i] = chat(BASE, tokens[i], f"stream {i} [sim:slow]", timeout=120)
+        spans[i] = (begun, time.monotonic())
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    start.wait()
+    time.sleep(2)  # every stream is open
+    connections = [db_connections()]
+    _, page_p99, bad_pages = wrk(BASE + "/?q=demo", seconds=4, connections=4, threads=1)
+    connections.append(db_connections())
+    for t in threads:
+        t.join(180)
+    done = sum(1 for r in results if r and r.done)
+    peak = max(sum(1 for b, e in spans if b <= t < e) for t, _ in spans)
+    rows = stored_rows([tok.split(".")[1] for tok in tokens])
+    hwm = int(re.search(r"VmHWM:\s+(\d+)", open(f"/proc/{os.environ['WORKER_PID']}/status").read()).group(1))
+    row(f"{n} concurrent streams: completed, most at once", f"{done}/{n}, {peak}", "-", f"{n}/{n}",
+        done == n and peak == n)
+    row("  rows stored (user + assistant)", f"{rows}", "-", f"{2 * n}", rows == 2 * n)
+    row("  database connections (pool max 3)", f"{max(connections)}", "-", "<= 3", max(connections) <= 3)
+    row("  peak worker RSS", f"{hwm / 1024:.1f} MB", "-", "-", True)
+    row("  page p99 during the streams (wrk 4 conns)", f"{page_p99:.1f} ms", "-", "< 50 ms",
+        page_p99 < 50 and bad_pages == 0)
+
+
+def port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_to_ready_and_idle_rss():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("WORKER_THREADS", "STREAM_CAPACITY", "DB_POOL_MAX")}
+    ready, rss = [], []
+    for _ in range(5):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env["FCGI_SOCKET"] = f"127.0.0.1:{port}"
+        started = time.perf_counter()
+        worker = subprocess.Popen([os.path.join(BUILD, "resume-chat")], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not port_open(port) and worker.poll() is None and time.perf_counter() - started < 10:
+            time.sleep(0.001)
+        ready.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.5)
+        rss.append(int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{worker.pid}/status").read()).group(1)))
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+    ms, kb = statistics.median(ready), statistics.median(rss)
+    row("start to ready (startup checks included, default threads; median of 5)", f"{ms:.0f} ms", "-",
+        "< 200 ms", ms < 200)
+    row("idle RSS (default threads)", f"{kb / 1024:.1f} MB", "-", "< 15 MB", kb < 15 * 1024)
+
+
+def gzip_bytes(url):
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", parts.path + ("?" + parts.query if parts.query else ""),
+                 headers={"Accept-Encoding": "gzip"})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return body, len(body), response.getheader("Content-Encoding") == "gzip"
+
+
+def first_visit():
+    html, total, _ = gzip_bytes(BASE + "/?q=demo")
+    plain = http.client.HTTPConnection(urlsplit(BASE).hostname, urlsplit(BASE).port)
+    plain.request("GET", "/?q=demo")
+    page = plain.getresponse().read().decode()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    for asset in assets:
+        total += gzip_bytes(BASE + asset)[1]
+    row(f"first visit transfer, gzip (page + {len(assets)} assets)", f"{total / 1024:.1f} KB", "-",
+        "<= 60 KB", total <= 60 * 1024)
+
+
+def callgrind(args):
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                          os.path.join(BUILD, "bench", "instructions")] + args,
+                         capture_output=True, text=True, check=True).stderr
+    return int(re.search(r"Collected : (\d+)", out).group(1))
+
+
+def instructions():
+    templates = os.environ.get("TEMPLATES_DIR", "templates")
+    page = [templates, "scripts/demo-document.sql"]
+    per_page = (callgrind(["page", "110"] + page) - callgrind(["page", "10"] + page)) / 100
+    per_token = (callgrind(["token", "11000"]) - callgrind(["token", "1000"])) / 10000
+    row("instructions per page render (callgrind)", f"{per_page:,.0f}", "-", "regression check", True)
+    row("instructions per streamed token (callgrind)", f"{per_token:,.0f}", "-", "regression check", True)
+
+
+def main():
+    print("resume-chat bench: measuring (a few minutes)...", file=sys.stderr)
+    page_throughput()
+    forwarding()
+    pre_upstream()
+    concurrent_streams()
+    start_to_ready_and_idle_rss()
+    first_visit()
+    instructions()
+    print(f"\n| measure | resume-chat | floor (same run) | target | met |\n|---|---|---|---|---|")
+    for r in ROWS:
+        print("| " + " | ".join(r) + " |")
+    cpu = subprocess.run(["sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+                         capture_output=True, text=True).stdout.split("\n")
+    print(f"\nmachine: {cpu[0]} cores,{cpu[1]}; {time.strftime('%Y-%m-%d %H:%M')}")
+    missed = [r[0] for r in ROWS if r[4] == "NO"]
+    print("targets missed: " + ("; ".join(missed) if missed else "none"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+// What callgrind counts for `make bench`: the worker's CPU work per page render and per
+// streamed token, without I/O. Run twice with different N; the difference divided by the
+// difference in N is the cost of one, free of start-up.
+//   instructions page N TEMPLATES_DIR DOCUMENT_FILE   N renders of the ready page
+//   instructions token N                              N text deltas: SSE decode, event
+//                                                     parse, and the client's event text
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "resume_chat/claude_stream.h"
+#include "resume_chat/log.h"
+#include "resume_chat/page.h"
+#include "resume_chat/session_token.h"
+#include "resume_chat/sse_decoder.h"
+
+using namespace resume_chat;
+
+namespace {
+
+size_t render_pages(long n, const char* templates_dir, const char* document_file) {
+  std::ifstream file(document_file);
+  std::stringstream text;
+  text << file.rdbuf();
+  std::optional<PageRenderer> renderer = PageRenderer::load(templates_dir);
+  if (!renderer) return 0;
+  SessionSigner signer("bench-secret-bench-secret-bench-secret");
+  size_t bytes = 0;
+  for (long i = 0; i < n; ++i) {
+    PageModel model;
+    model.ready = true;
+    model.document_name = "demo";
+    model.resume = text.str();
+    model.jd = text.str();
+    model.session_token = signer.sign({new_uuid4(), "demo", 1767225600});
+    bytes += renderer->render(model).size();
+  }
+  return bytes;
+}
+
+size_t forward_tokens(long n) {
+  size_t bytes = 0;
+  ClaudeStream stream([&bytes](std::string_view text) {
+    std::string event = "event: token\ndata: {\"text\":\"" + json_escape(text) + "\"}\n\n";
+    bytes += event.size();
+    return true;
+  });
+  SseDecoder decoder;
+  auto on_event = [&stream](const SseEvent& e) { return stream.on_event(e); };
+  decoder.feed("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":"
+               "\"msg_1\",\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\n"
+               "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+               "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n", on_event);
+  const std::string delta = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+                            "\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" résumé\"}}\n\n";
+  for (long i = 0; i < n; ++i) decoder.feed(delta, on_event);
+  return bytes;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string what = argc > 2 ? argv[1] : "";
+  const long n = argc > 2 ? std::atol(argv[2]) : 0;
+  size_t bytes = 0;
+  if (what == "page" && argc == 5) {
+    bytes = render_pages(n, argv[3], argv[4]);
+  } else if (what == "token") {
+    bytes = forward_tokens(n);
+  } else {
+    std::fprintf(stderr, "usage: instructions page N TEMPLATES_DIR DOCUMENT | token N\n");
+    return 2;
+  }
+  std::printf("%zu bytes\n", bytes);
+}
