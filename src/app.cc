@@ -74,7 +74,9 @@ void App::handle_page(Exchange& exchange) {
   auto q = query_param(exchange.query(), "q");
   if (!q || q->empty()) {
     model.error = kErrorMissingQ;
-    send_page(exchange, 400, model);
+    // 200: a bare "/" is the site's front page, and hosts probe it (Hugging Face Spaces
+    // keeps a Space "Starting" until HEAD / succeeds). The page still shows the error.
+    send_page(exchange, 200, model);
     return;
   }
   DocumentLookup lookup = get_document_by_name(pool_, *q);
