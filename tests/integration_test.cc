@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cstdlib>
 #include <ctime>
@@ -717,7 +718,17 @@ using namespace ::chat;
 
 namespace {
 
-pid_t worker_pid() { return std::stoi(read_file(env("STACK_DIR") + "/worker.pid")); }
+// The supervisor rewrites the file at each restart: an empty read is a write in progress.
+pid_t read_pid(const std::string& path) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string text = read_file(path);
+    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) return std::stoi(text);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return -1;
+}
+
+pid_t worker_pid() { return read_pid(env("STACK_DIR") + "/worker.pid"); }
 
 void wait_for_new_worker(pid_t old_pid) {
   for (int i = 0; i < 100; ++i) {
@@ -832,7 +843,7 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_streams_and_the_supervisor_restarts_the_work
 
 BOOST_AUTO_TEST_CASE(a_killed_worker_gives_a_friendly_page_until_it_is_restarted) {
   const std::string dir = env("STACK_DIR");
-  pid_t supervisor = std::stoi(read_file(dir + "/supervisor.pid"));
+  pid_t supervisor = read_pid(dir + "/supervisor.pid");
   pid_t old_pid = worker_pid();
   BOOST_REQUIRE(kill(supervisor, SIGSTOP) == 0);  // hold the restart to look at the gap
   BOOST_REQUIRE(kill(old_pid, SIGKILL) == 0);
