@@ -1,60 +1,16 @@
-// Browser tests: the real page in headless Debian Chromium (playwright-core) against a
-// running stack (scripts/test-stack; BASE_URL and DATABASE_* from its env file).
+// Browser tests of the chat itself: streaming, stored rows, error states, Esc, hostile
+// markup, the narrow layout, closing the tab. Shared helpers are in support.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import {
+  SHOTS, openPage, send, sessionOf, sql, startBrowser, stopBrowser, waitTurn,
+} from './support.mjs';
 
-const BASE_URL = process.env.BASE_URL;
-const SHOTS = process.env.SCREENSHOT_DIR || '';
-let browser;
-
-before(async () => {
-  assert.ok(BASE_URL, 'BASE_URL is not set: start scripts/test-stack first');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => { await browser?.close(); });
-
-// SQL as the tables' owner (the worker itself runs as the least-privilege role).
-function sql(query) {
-  return execFileSync('psql', ['-X', '-A', '-t', '-q', '-h', process.env.DATABASE_HOST,
-    '-p', process.env.DATABASE_PORT, '-U', process.env.DB_ADMIN_USER, '-d',
-    process.env.DATABASE_NAME, '-c', query],
-  { env: { ...process.env, PGPASSWORD: process.env.DB_ADMIN_PASSWORD } }).toString().trim();
-}
-
-async function openPage(path = '/?q=demo', viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(BASE_URL + path);
-  return { page, context, errors };
-}
-
-async function send(page, text) {
-  const before = Number(await page.locator('#chat').getAttribute('data-turns') || 0);
-  await page.fill('#message', text);
-  await page.press('#message', 'Enter');
-  return before;
-}
-
-async function waitTurn(page, before) {
-  await page.waitForFunction((n) => Number(document.getElementById('chat').dataset.turns || 0) > n,
-    before, { timeout: 30000 });
-}
-
-const sessionOf = (page) => page.locator('#app').getAttribute('data-session')
-  .then((token) => token.split('.')[1]);
+before(startBrowser);
+after(stopBrowser);
 
 test('a reply streams into the page in several steps and is stored', async () => {
-  const { page, context, errors } = await openPage();
+  const { page, context, errors, consoleErrors } = await openPage();
   assert.equal(await page.locator('#error').isHidden(), true);
   assert.match(await page.inputValue('#resume'), /Jordan Rivera/);
   assert.match(await page.inputValue('#jd'), /Staff Backend Engineer/);
@@ -81,7 +37,7 @@ test('a reply streams into the page in several steps and is stored', async () =>
   const session = await sessionOf(page);
   const rows = sql(`SELECT message_type FROM chats WHERE session_uuid = '${session}' ORDER BY id`);
   assert.equal(rows, 'user\nassistant');
-  assert.deepEqual(errors, []);
+  assert.deepEqual([...errors, ...consoleErrors], []);
   await context.close();
 });
 

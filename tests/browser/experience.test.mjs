@@ -4,63 +4,20 @@
 // 360x740. No timing asserts: every wait is for a state, with generous timeouts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import {
+  BASE_URL, PLAIN_HOST, SHOTS, openPage, send, sessionOf, sql, startBrowser, stopBrowser,
+  turnsOf, waitTurn,
+} from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE_PATH = require.resolve('axe-core/axe.min.js');
-const BASE_URL = process.env.BASE_URL;
-const SHOTS = process.env.SCREENSHOT_DIR || '';
-// The same stack under a name that is not loopback: a plain-http, non-secure context,
-// where navigator.clipboard does not exist (what a user of a http:// deployment gets).
-const PLAIN_HOST = 'resume-chat.test';
 const VIEWPORTS = [{ width: 1280, height: 900 }, { width: 360, height: 740 }];
 const tag = (v) => `${v.width}x${v.height}`;
 let browser;
 
-before(async () => {
-  assert.ok(BASE_URL, 'BASE_URL is not set: start scripts/test-stack first');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--host-resolver-rules=MAP ${PLAIN_HOST} 127.0.0.1`],
-  });
-});
-
-after(async () => { await browser?.close(); });
-
-function sql(query) {
-  return execFileSync('psql', ['-X', '-A', '-t', '-q', '-h', process.env.DATABASE_HOST,
-    '-p', process.env.DATABASE_PORT, '-U', process.env.DB_ADMIN_USER, '-d',
-    process.env.DATABASE_NAME, '-c', query],
-  { env: { ...process.env, PGPASSWORD: process.env.DB_ADMIN_PASSWORD } }).toString().trim();
-}
-
-async function openPage(path, viewport, options = {}) {
-  const { base = BASE_URL, ...contextOptions } = options;
-  const context = await browser.newContext({ viewport, ...contextOptions });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(base + path);
-  return { page, context, errors };
-}
-
-const turnsOf = (page) => page.evaluate(() => Number(document.getElementById('chat').dataset.turns || 0));
-
-async function send(page, text) {
-  const before = await turnsOf(page);
-  await page.fill('#message', text);
-  await page.press('#message', 'Enter');
-  return before;
-}
-
-async function waitTurn(page, before) {
-  await page.waitForFunction((n) => Number(document.getElementById('chat').dataset.turns || 0) > n,
-    before, { timeout: 60000 });
-}
+before(async () => { browser = await startBrowser(); });
+after(stopBrowser);
 
 const waitStreaming = (page) =>
   page.waitForFunction(() => document.body.dataset.state === 'streaming', null, { timeout: 30000 });
@@ -70,8 +27,6 @@ const replyText = (page) => page.evaluate(() => {
   const bodies = document.querySelectorAll('.message-assistant .message-body');
   return bodies.length ? bodies[bodies.length - 1].innerText : '';
 });
-const sessionOf = (page) => page.locator('#app').getAttribute('data-session')
-  .then((token) => token.split('.')[1]);
 
 const distanceFromBottom = (page) => page.evaluate(() => {
   const c = document.getElementById('chat');
