@@ -1,6 +1,7 @@
 """The measurements of `make bench` (started by bench/run, which sets the environment):
 each figure beside the floor measured in this run, and the issue's target. Medians of
 repeated rounds: the machine is small and noisy."""
+import gzip
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "support"))
 from chat_client import chat, load_page  # noqa: E402
+from stack_db import sql  # noqa: E402
 
 BASE = os.environ["BASE_URL"]
 BUILD = os.environ["BUILD"]
@@ -88,24 +90,12 @@ def pre_upstream():
 
 
 def db_connections():
-    env = dict(os.environ, PGPASSWORD=os.environ["DB_ADMIN_PASSWORD"])
-    out = subprocess.run(["psql", "-X", "-A", "-t", "-h", os.environ["DATABASE_HOST"], "-p",
-                          os.environ["DATABASE_PORT"], "-U", os.environ["DB_ADMIN_USER"], "-d",
-                          os.environ["DATABASE_NAME"], "-c",
-                          "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'resume-chat'"],
-                         env=env, capture_output=True, text=True)
-    return int(out.stdout.strip() or 0)
+    return int(sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'resume-chat'"))
 
 
 def stored_rows(sessions):
-    env = dict(os.environ, PGPASSWORD=os.environ["DB_ADMIN_PASSWORD"])
     listed = ",".join(f"'{s}'" for s in sessions)
-    out = subprocess.run(["psql", "-X", "-A", "-t", "-h", os.environ["DATABASE_HOST"], "-p",
-                          os.environ["DATABASE_PORT"], "-U", os.environ["DB_ADMIN_USER"], "-d",
-                          os.environ["DATABASE_NAME"], "-c",
-                          f"SELECT count(*) FROM chats WHERE session_uuid IN ({listed})"],
-                         env=env, capture_output=True, text=True, check=True)
-    return int(out.stdout.strip())
+    return int(sql(f"SELECT count(*) FROM chats WHERE session_uuid IN ({listed})"))
 
 
 def concurrent_streams(n=256):
@@ -173,6 +163,7 @@ def start_to_ready_and_idle_rss():
 
 
 def gzip_bytes(url):
+    """The body as sent with Accept-Encoding: gzip, and its length on the wire."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     conn.request("GET", parts.path + ("?" + parts.query if parts.query else ""),
@@ -180,15 +171,14 @@ def gzip_bytes(url):
     response = conn.getresponse()
     body = response.read()
     conn.close()
-    return body, len(body), response.getheader("Content-Encoding") == "gzip"
+    if response.getheader("Content-Encoding") == "gzip":
+        return gzip.decompress(body), len(body)
+    return body, len(body)
 
 
 def first_visit():
-    html, total, _ = gzip_bytes(BASE + "/?q=demo")
-    plain = http.client.HTTPConnection(urlsplit(BASE).hostname, urlsplit(BASE).port)
-    plain.request("GET", "/?q=demo")
-    page = plain.getresponse().read().decode()
-    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    page, total = gzip_bytes(BASE + "/?q=demo")
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.decode())
     for asset in assets:
         total += gzip_bytes(BASE + asset)[1]
     row(f"first visit transfer, gzip (page + {len(assets)} assets)", f"{total / 1024:.1f} KB", "-",

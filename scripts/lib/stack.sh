@@ -140,11 +140,13 @@ start_worker() {
 # (scripts/hash-static), else the source tree's unhashed ones.
 asset_root() { if [[ -f $ROOT/build/static/manifest ]]; then echo "$ROOT/build"; else echo "$ROOT"; fi; }
 
+# NGINX_HTTP_EXTRA: a file of http-level directives to include (an upstream, more servers).
 render_nginx_conf() {
-  local prefix="$STACK_DIR/nginx" user_line=""
+  local prefix="$STACK_DIR/nginx" user_line="" extra=""
   mkdir -p "$prefix"/{tmp,logs}
   [[ $(id -u) -eq 0 ]] && user_line="user root root;  # throwaway local run as root"
-  sed -e "s|@APP_PORT@|$APP_PORT|g" -e "s|@LISTEN_ADDR@|${LISTEN_ADDR:-127.0.0.1}|g" \
+  [[ -n ${NGINX_HTTP_EXTRA:-} ]] && extra="    include $NGINX_HTTP_EXTRA;"
+  sed -e "s|@ACCESS_LOG@|$prefix/logs/access.log|g" -e "s|@HTTP_EXTRA@|$extra|g" -e "s|@APP_PORT@|$APP_PORT|g" -e "s|@LISTEN_ADDR@|${LISTEN_ADDR:-127.0.0.1}|g" \
       -e "s|@PREFIX@|$prefix|g" -e "s|@STATIC_ROOT@|$(asset_root)/static|g" \
       -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" -e "s|@USER_LINE@|$user_line|g" \
       -e "s|@LOCATIONS@|$prefix/locations.conf|g" -e "s|@CHAT_RATE@|${CHAT_RATE:-30r/m}|g" \

@@ -4,13 +4,13 @@ failure. Environment: BASE_URL, KILL_PID (the worker to SIGKILL), KILL_LOG, SURV
 DATABASE_* and DB_ADMIN_* (PostgreSQL itself, not PgBouncer)."""
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from chat_client import chat, load_page  # noqa: E402
+from stack_db import sql  # noqa: E402
 
 BASE = os.environ["BASE_URL"]
 results = {"passed": 0, "failed": 0}
@@ -19,15 +19,6 @@ results = {"passed": 0, "failed": 0}
 def check(name, ok, detail=""):
     results["passed" if ok else "failed"] += 1
     print(("ok   " if ok else "FAIL ") + name + ("" if ok or not detail else f" ({detail})"), flush=True)
-
-
-def sql(query):
-    env = dict(os.environ, PGPASSWORD=os.environ["DB_ADMIN_PASSWORD"])
-    return subprocess.run(
-        ["psql", "-X", "-A", "-t", "-q", "-h", os.environ["DATABASE_HOST"], "-p",
-         os.environ["DATABASE_PORT"], "-U", os.environ["DB_ADMIN_USER"], "-d",
-         os.environ["DATABASE_NAME"], "-c", query],
-        env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def session_of(token):
