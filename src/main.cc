@@ -7,7 +7,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -41,10 +40,9 @@ std::string database_target(const DatabaseConfig& db) {
 
 // On Hugging Face Spaces (SPACE_ID set) only outbound ports 80, 443 and 8080 are open, so a
 // managed cluster's 25060/25061 cannot be reached directly: say so instead of a generic hint.
-std::string database_hint(const DatabaseConfig& db) {
-  const char* space_id = std::getenv("SPACE_ID");
-  if (space_id != nullptr && *space_id != '\0' && db.port != "80" && db.port != "443" &&
-      db.port != "8080") {
+std::string database_hint(const Config& config) {
+  const DatabaseConfig& db = config.database;
+  if (!config.space_id.empty() && db.port != "80" && db.port != "443" && db.port != "8080") {
     return "Hugging Face Spaces allow outbound connections only to ports 80, 443 and 8080, "
            "and DATABASE_PORT is " + db.port + ": connect through a TCP relay on one of those "
            "ports (see README.md, 'Managed PostgreSQL from Hugging Face Spaces')";
@@ -52,11 +50,12 @@ std::string database_hint(const DatabaseConfig& db) {
   return "check DATABASE_HOST/PORT/NAME/USER/PASSWORD and DATABASE_SSLMODE/SSLROOTCERT";
 }
 
-std::string check_database(DbPool& pool, const DatabaseConfig& db) {
+std::string check_database(DbPool& pool, const Config& config) {
   std::string error = pool.open();
   if (error.empty()) error = test_connection(pool);
   if (error.empty()) return "";
-  return "cannot connect to " + database_target(db) + ": " + error + " — " + database_hint(db);
+  return "cannot connect to " + database_target(config.database) + ": " + error + " — " +
+         database_hint(config);
 }
 
 std::string check_anthropic(const Config& config) {
@@ -93,7 +92,7 @@ int main() {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   install_escape_policy();
   DbPool pool(config.database);
-  if (auto error = check_database(pool, config.database); !error.empty()) {
+  if (auto error = check_database(pool, config); !error.empty()) {
     return fail(kDatabase, error);
   }
   if (auto error = check_anthropic(config); !error.empty()) return fail(kAnthropic, error);

@@ -64,12 +64,14 @@ BOOST_AUTO_TEST_CASE(overrides_are_read) {
   vars["DB_POOL_MAX"] = "5";
   vars["FCGI_SOCKET"] = "/run/rc.sock";
   vars["DATABASE_SSLMODE"] = "verify-full";
+  vars["SPACE_ID"] = "me/resume-chat";
   auto result = load_config(lookup(vars));
   BOOST_REQUIRE(result.config);
   BOOST_TEST(result.config->anthropic_base_url == "http://127.0.0.1:1234");
   BOOST_TEST(result.config->database.pool_max == 5);
   BOOST_TEST(result.config->fcgi_socket == "/run/rc.sock");
   BOOST_TEST(result.config->database.sslmode == "verify-full");
+  BOOST_TEST(result.config->space_id == "me/resume-chat");
 }
 
 BOOST_AUTO_TEST_CASE(bad_values_are_named_without_secrets) {
