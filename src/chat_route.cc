@@ -194,19 +194,20 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
     last_write = std::chrono::steady_clock::now();
     return write_event(exchange, "token", "{\"text\":\"" + json_escape(text) + "\"}");
   };
-  // While Claude is silent, a comment line keeps proxies from timing out and is the only
-  // way to learn that the browser has gone (nginx never tells the worker).
+  // Called about once a second by the client. While Claude is silent, a comment line keeps
+  // proxies from timing out, and a closed connection (the browser left) stops the stream
+  // and frees the session now rather than at the next write.
   auto heartbeat = [&] {
     if (std::chrono::steady_clock::now() - last_write >= kHeartbeatInterval) {
       last_write = std::chrono::steady_clock::now();
       return exchange.write(": ping\n\n") && exchange.flush();
     }
-    return !exchange.client_gone();
+    return !exchange.peer_closed();
   };
   log.add("pre_upstream_us", exchange.elapsed_us());
   Reply reply = thread_client(config_).stream(*prompt, format_message_history(history.messages),
                                               forward, &stopping_, heartbeat);
-  if (reply.status == ReplyStatus::kCancelled && exchange.client_gone()) {
+  if (reply.status == ReplyStatus::kCancelled && exchange.peer_closed()) {
     log.add("client", "gone");
   }
   finish_reply(exchange, session, reply, log);

@@ -1,6 +1,8 @@
 // FastCGI request/response wrapper; see exchange.h for the write-error rule.
 #include "resume_chat/exchange.h"
 
+#include <poll.h>
+
 #include <cstdlib>
 
 namespace resume_chat {
@@ -85,5 +87,16 @@ bool Exchange::flush() {
 }
 
 bool Exchange::client_gone() const { return FCGX_GetError(request_.out) != 0; }
+
+// A failed write is the only signal libfcgi gives, and there is no write while Claude is
+// silent; nginx closes the connection at once when the browser goes (runtime-conventions.md,
+// "Client disconnect"), which poll sees as POLLRDHUP. ipcFd is below libfcgi's "don't use"
+// line, but it has been the request's socket in every libfcgi release.
+bool Exchange::peer_closed() const {
+  if (client_gone()) return true;
+  if (request_.ipcFd < 0) return false;
+  pollfd fd{request_.ipcFd, POLLRDHUP, 0};
+  return poll(&fd, 1, 0) == 1 && (fd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
 
 }  // namespace resume_chat

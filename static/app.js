@@ -282,8 +282,9 @@
 
   const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-  // POST /chat. Right after a Stop the worker may not have noticed the closed stream yet
-  // and answers 409 (nothing stored); a send or Retry then waits for it, up to ~10 s.
+  // POST /chat. Right after a Stop the worker may still be closing the stopped reply (it
+  // notices the closed connection within about a second) and answers 409, storing nothing;
+  // a send or Retry then waits for it, up to ~10 s.
   async function postChat(text) {
     for (let attempt = 0; ; attempt++) {
       const response = await fetch('/chat', {

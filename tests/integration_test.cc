@@ -776,6 +776,31 @@ BOOST_AUTO_TEST_CASE(a_client_that_leaves_stops_the_reply_and_its_partial_text_i
   BOOST_TEST(done(post_chat(token, "still fine? [sim:echo]")));
 }
 
+BOOST_AUTO_TEST_CASE(a_client_that_leaves_while_claude_is_silent_frees_its_session) {
+  const std::string token = session_token();
+  HttpRequest request{"POST", base_url() + "/chat",
+                      "{\"session\":\"" + token + "\",\"message\":\"[sim:stall]\"}",
+                      {"Content-Type: application/json"}, 2};  // gives up after 2 s
+  HttpResponse cut = http(request);
+  auto left = std::chrono::steady_clock::now();
+  BOOST_TEST(cut.code == CURLE_OPERATION_TIMEDOUT);
+  BOOST_TEST(reply_text(events_of(cut.body)).empty());  // nothing was said yet
+  // No write fails while Claude is silent: the worker sees nginx close the connection.
+  const std::string gone = "\"session\":\"" + uuid_of(token) + "\"";
+  bool logged = false;
+  while (!logged && std::chrono::steady_clock::now() - left < std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::istringstream log(read_file(env("STACK_DIR") + "/worker.log"));
+    for (std::string line; std::getline(log, line);) {
+      if (contains(line, gone) && contains(line, "\"client\":\"gone\"")) logged = true;
+    }
+  }
+  double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - left).count();
+  BOOST_TEST(logged, "the worker never logged the client as gone");
+  BOOST_TEST_MESSAGE("silent stream stopped " << after << " s after the client left");
+  BOOST_TEST(done(post_chat(token, "back again [sim:echo]")));
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_prompt_template_disables_the_chat_with_the_seed_text) {
   const std::string path = env("PROMPT_TEMPLATE");
   const std::string token = session_token();

@@ -42,6 +42,9 @@ class Exchange {
   bool write(std::string_view bytes);  // buffered
   bool flush();                        // pushes buffered bytes to nginx now
   bool client_gone() const;
+  // True once nginx has closed the connection (it does when the browser goes). Costs a
+  // poll(2): for idle moments, not for every write.
+  bool peer_closed() const;
   bool head_written() const { return head_written_; }
   int status() const { return status_; }
   // Microseconds since the request was accepted (for logs and metrics).
