@@ -30,23 +30,31 @@ App::App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt)
       prompt_(prompt),
       signer_(effective_secret(config_)) {}
 
+// Every request ends with one JSON log line and one count in /metrics, whatever happened.
 void App::handle(Exchange& exchange) {
+  const std::string_view route = route_label(exchange.path());
+  LogLine log("info");
+  log.add("route", route).add("method", exchange.method()).add("request_id", exchange.request_id());
+  if (route == "other") log.add("path", exchange.path());
   try {
-    const std::string& path = exchange.path();
-    if (path == "/") {
-      handle_page(exchange);
-    } else if (path == "/chat") {
-      handle_chat(exchange);
-    } else if (path == "/healthz") {
-      handle_health(exchange);
+    if (route == "/") {
+      handle_page(exchange, log);
+    } else if (route == "/chat") {
+      handle_chat(exchange, log);
+    } else if (route == "/healthz") {
+      handle_health(exchange, log);
+    } else if (route == "/metrics") {
+      handle_metrics(exchange);
     } else {
       send_plain(exchange, 404, "Not found");
     }
   } catch (const std::exception& e) {
-    LogLine("error").add("msg", "request failed").add("path", exchange.path())
-        .add("error", e.what()).emit();
+    log.set_level("error").add("error", e.what());
     if (!exchange.head_written()) send_plain(exchange, 500, "Internal error");
   }
+  if (exchange.status() >= 500) log.set_level("error");
+  log.add("status", exchange.status()).add("duration_us", exchange.elapsed_us()).emit();
+  metrics_.count_request(route, exchange.status());
 }
 
 void App::send_plain(Exchange& exchange, int status, const std::string& text,
@@ -64,7 +72,7 @@ void App::send_page(Exchange& exchange, int status, const PageModel& model) {
   if (exchange.method() != "HEAD") exchange.write(html);
 }
 
-void App::handle_page(Exchange& exchange) {
+void App::handle_page(Exchange& exchange, LogLine& log) {
   if (exchange.method() != "GET" && exchange.method() != "HEAD") {
     send_plain(exchange, 405, "Method not allowed: use GET", {{"Allow", "GET, HEAD"}});
     return;
@@ -81,7 +89,7 @@ void App::handle_page(Exchange& exchange) {
   }
   DocumentLookup lookup = get_document_by_name(pool_, *q);
   if (lookup.status == Lookup::kDatabaseError) {
-    LogLine("error").add("msg", "document lookup failed").add("error", lookup.error).emit();
+    log.add("db_error", lookup.error);
     model.error = kErrorDatabase;
     send_page(exchange, 503, model);
     return;
@@ -107,14 +115,27 @@ void App::handle_page(Exchange& exchange) {
 }
 
 // For load balancers and supervisors: up, and the database answers.
-void App::handle_health(Exchange& exchange) {
+void App::handle_health(Exchange& exchange, LogLine& log) {
   std::string error = test_connection(pool_);
-  if (!error.empty()) LogLine("warning").add("msg", "health check failed").add("error", error).emit();
+  if (!error.empty()) log.add("db_error", error);
   exchange.write_head(error.empty() ? 200 : 503, {{"Content-Type", "application/json"},
                                                   {"Cache-Control", "no-store"}});
   if (exchange.method() == "HEAD") return;
   exchange.write(error.empty() ? "{\"status\":\"ok\",\"database\":\"ok\"}\n"
                                : "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n");
+}
+
+// Prometheus scrapes this; nginx serves it to local addresses only (locations.conf.in).
+void App::handle_metrics(Exchange& exchange) {
+  MetricsGauges gauges;
+  gauges.streams_in_flight = active_streams_.load();
+  gauges.stream_capacity = config_.stream_capacity;
+  gauges.pool_max = config_.database.pool_max;
+  gauges.pool = pool_.stats();
+  std::string text = metrics_.render(gauges);
+  exchange.write_head(200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"},
+                            {"Cache-Control", "no-store"}});
+  if (exchange.method() != "HEAD") exchange.write(text);
 }
 
 bool App::claim_session(const std::string& uuid) {

@@ -76,6 +76,31 @@ const char* reply_status_name(ReplyStatus status) {
   return "unknown";
 }
 
+// The metrics' view of a reply. A reply the user stopped (or a shutdown) is no upstream error.
+StreamOutcome stream_outcome(const Reply& reply, long long first_token_us, long long duration_us) {
+  StreamOutcome out;
+  out.outcome = reply_status_name(reply.status);
+  switch (reply.status) {
+    case ReplyStatus::kComplete:
+    case ReplyStatus::kCancelled:
+      break;
+    case ReplyStatus::kApiError:
+      out.upstream_error = !reply.error_type.empty() ? reply.error_type
+                                                     : "http_" + std::to_string(reply.http_status);
+      break;
+    default:
+      out.upstream_error = out.outcome;
+  }
+  out.first_token_us = first_token_us;
+  out.duration_us = duration_us;
+  out.input_tokens = reply.usage.input_tokens;
+  out.output_tokens = reply.usage.output_tokens;
+  out.cache_read_tokens = reply.usage.cache_read_input_tokens;
+  out.cache_creation_tokens = reply.usage.cache_creation_input_tokens;
+  out.retries = reply.retries;
+  return out;
+}
+
 ClaudeClient& thread_client(const Config& config) {
   thread_local std::optional<ClaudeClient> client;
   if (!client) {
@@ -103,7 +128,7 @@ class SessionClaim {
 
 }  // namespace
 
-void App::handle_chat(Exchange& exchange) {
+void App::handle_chat(Exchange& exchange, LogLine& log) {
   if (exchange.method() != "POST") {
     refuse(exchange, 405, "Error: Use POST to send a chat message.", {{"Allow", "POST"}});
     return;
@@ -135,6 +160,7 @@ void App::handle_chat(Exchange& exchange) {
     return;
   }
   const Session& session = verified.session;
+  log.add("session", session.uuid);
   if (!claim_session(session.uuid)) {
     refuse(exchange, 409, "Error: A reply is still streaming in this chat. Wait or stop it.");
     return;
@@ -149,30 +175,27 @@ void App::handle_chat(Exchange& exchange) {
     return;
   }
   SessionClaim stream_slot([this] { active_streams_.fetch_sub(1); });
-  stream_reply(exchange, session, parsed.request->message);
+  stream_reply(exchange, session, parsed.request->message, log);
 }
 
-void App::stream_reply(Exchange& exchange, const Session& session, const std::string& message) {
-  LogLine log("info");
-  log.add("route", "/chat").add("request_id", exchange.request_id()).add("session", session.uuid);
+void App::stream_reply(Exchange& exchange, const Session& session, const std::string& message,
+                       LogLine& log) {
   DocumentLookup lookup = get_document_by_name(pool_, session.document_name);
   if (lookup.status != Lookup::kFound) {
     bool db_error = lookup.status == Lookup::kDatabaseError;
     if (db_error) log.add("db_error", lookup.error);
     refuse(exchange, db_error ? 503 : 404,
            db_error ? kErrorDatabase : error_not_found(session.document_name));
-    log.add("status", exchange.status()).emit();
     return;
   }
   if (!prompt_.exists()) {  // cached, but a removed template means a broken deployment
     refuse(exchange, 503, error_template_missing(prompt_.path()));
-    log.add("status", exchange.status()).add("error", "prompt template missing").emit();
+    log.add("error", "prompt template missing");
     return;
   }
   if (std::string error = save_message(pool_, session.uuid, "user", message); !error.empty()) {
     log.add("db_error", error).add("not_stored", "user message");
     refuse(exchange, 503, kErrorDatabase);
-    log.add("status", exchange.status()).emit();
     return;
   }
   HistoryLookup history = get_session_history(pool_, session.uuid);
@@ -181,7 +204,6 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
   if (!history.ok || !prompt) {
     if (!history.ok) log.add("db_error", history.error);
     refuse(exchange, 503, history.ok ? error_template_missing(prompt_.path()) : kErrorDatabase);
-    log.add("status", exchange.status()).emit();
     return;
   }
   exchange.write_head(200, {{"Content-Type", kEventStreamType}, {"Cache-Control", "no-store, no-transform"}});
@@ -211,13 +233,13 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
     log.add("client", "gone");
   }
   finish_reply(exchange, session, reply, log);
-  log.add("tokens_forwarded", tokens).add("first_token_us", first_token_us)
-      .add("duration_us", exchange.elapsed_us()).emit();
+  log.add("tokens_forwarded", tokens).add("first_token_us", first_token_us);
+  metrics_.count_stream(stream_outcome(reply, first_token_us, exchange.elapsed_us()));
 }
 
 void App::finish_reply(Exchange& exchange, const Session& session, const Reply& reply,
                        LogLine& log) {
-  log.add("status", 200).add("reply", reply_status_name(reply.status))
+  log.add("reply", reply_status_name(reply.status))
       .add("stop_reason", reply.stop_reason).add("upstream_request_id", reply.request_id)
       .add("input_tokens", reply.usage.input_tokens)
       .add("output_tokens", reply.usage.output_tokens)
@@ -228,7 +250,7 @@ void App::finish_reply(Exchange& exchange, const Session& session, const Reply& 
   std::string save_error;
   if (!reply.text.empty()) save_error = save_message(pool_, session.uuid, "assistant", reply.text);
   if (!save_error.empty()) {
-    log.add("db_error", save_error).add("not_stored", "assistant reply");
+    log.set_level("error").add("db_error", save_error).add("not_stored", "assistant reply");
     write_event(exchange, "error",
                 message_json("Error: The reply could not be saved. " + kErrorDatabase));
     return;
@@ -237,7 +259,7 @@ void App::finish_reply(Exchange& exchange, const Session& session, const Reply& 
     write_event(exchange, "done", "{}");
     return;
   }
-  log.add("upstream_error", describe(reply));
+  log.set_level("warning").add("upstream_error", describe(reply));
   write_event(exchange, "error", message_json(reply_error_text(reply, stopping_)));
 }
 

@@ -3,6 +3,7 @@
 
 #include <poll.h>
 
+#include <cctype>
 #include <cstdlib>
 
 namespace resume_chat {
@@ -36,6 +37,13 @@ Exchange::Exchange(FCGX_Request& request)
       path_(param("DOCUMENT_URI")),
       query_(param("QUERY_STRING")),
       request_id_(param("REQUEST_ID")) {
+  // nginx's $request_id is 32 hex digits; anything else is not echoed into a header.
+  for (char c : request_id_) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') {
+      request_id_.clear();
+      break;
+    }
+  }
   if (path_.empty()) {
     std::string uri = param("REQUEST_URI");
     path_ = uri.substr(0, uri.find('?'));
@@ -68,6 +76,8 @@ BodyStatus Exchange::read_body(size_t limit, std::string& body) {
 bool Exchange::write_head(int status, const Headers& headers) {
   std::string head = "Status: " + std::to_string(status) + " " + status_reason(status) + "\r\n";
   for (const auto& [name, value] : headers) head += name + ": " + value + "\r\n";
+  // The id of this request's log line: a user reporting a problem can quote it.
+  if (!request_id_.empty()) head += "X-Request-Id: " + request_id_ + "\r\n";
   head += "\r\n";
   head_written_ = true;
   status_ = status;

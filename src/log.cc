@@ -48,24 +48,28 @@ std::string json_escape(std::string_view text) {
   return out;
 }
 
-LogLine::LogLine(std::string_view level) {
-  line_ = "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + json_escape(level) + "\"";
+LogLine::LogLine(std::string_view level) : level_(level) {}
+
+LogLine& LogLine::set_level(std::string_view level) {
+  level_ = level;
+  return *this;
 }
 
 LogLine& LogLine::add(std::string_view key, std::string_view value) {
-  line_ += ",\"" + json_escape(key) + "\":\"" + json_escape(value) + "\"";
+  fields_ += ",\"" + json_escape(key) + "\":\"" + json_escape(value) + "\"";
   return *this;
 }
 
 LogLine& LogLine::add(std::string_view key, long long value) {
-  line_ += ",\"" + json_escape(key) + "\":" + std::to_string(value);
+  fields_ += ",\"" + json_escape(key) + "\":" + std::to_string(value);
   return *this;
 }
 
 void LogLine::emit() {
-  line_ += "}\n";
+  std::string line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + json_escape(level_) + "\"" +
+                     fields_ + "}\n";
   // One write() per line so lines from different threads never interleave.
-  ssize_t ignored = ::write(STDERR_FILENO, line_.data(), line_.size());
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
 }
 

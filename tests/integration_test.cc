@@ -710,6 +710,117 @@ BOOST_AUTO_TEST_CASE(chat_rate_limit_answers_429) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// Operations: /metrics for a local scraper only, one JSON log line for every request.
+BOOST_AUTO_TEST_SUITE(operations)
+
+namespace {
+
+// The value of one series (`name{labels}`) in a /metrics text; -1 when absent.
+double metric(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+std::string metrics_text() {
+  HttpResponse r = get(base_url() + "/metrics");
+  BOOST_REQUIRE(r.status == 200);
+  return r.body;
+}
+
+// The worker writes a request's line as the request ends, which can be just after the
+// client has read the response.
+std::string log_line_of(const std::string& request_id) {
+  for (int tries = 0; tries < 100; ++tries) {
+    std::istringstream log(read_file(env("STACK_DIR") + "/worker.log"));
+    for (std::string line; std::getline(log, line);) {
+      if (contains(line, "\"request_id\":\"" + request_id + "\"")) return line;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(metrics_count_pages_chats_tokens_and_upstream_errors) {
+  HttpResponse first = get(base_url() + "/metrics");
+  BOOST_TEST(first.status == 200);
+  BOOST_TEST(contains(first.header("content-type"), "text/plain; version=0.0.4"));
+  const std::string before = first.body;
+  const std::string pages = "resume_chat_requests_total{route=\"/\",status=\"200\"}";
+  const std::string not_found = "resume_chat_requests_total{route=\"/\",status=\"404\"}";
+  const std::string chats = "resume_chat_requests_total{route=\"/chat\",status=\"200\"}";
+  const std::string complete = "resume_chat_streams_total{outcome=\"complete\"}";
+  const std::string overloaded = "resume_chat_upstream_errors_total{type=\"overloaded_error\"}";
+  const std::string output = "resume_chat_tokens_total{kind=\"output\"}";
+  const std::string ttft = "resume_chat_time_to_first_token_seconds_count";
+  const std::string durations = "resume_chat_stream_duration_seconds_count";
+  const std::string retries = "resume_chat_upstream_retries_total";
+
+  BOOST_TEST(get(page_url("no-such-document-for-metrics")).status == 404);
+  const std::string token = chat::session_token();  // one page load
+  BOOST_TEST(chat::done(chat::post_chat(token, "count me [sim:echo]")));
+  BOOST_TEST(!chat::done(chat::post_chat(token, "[sim:http-529]")));  // retried, then fails
+  const std::string after = metrics_text();
+
+  BOOST_TEST(metric(after, pages) >= metric(before, pages) + 1);
+  BOOST_TEST(metric(after, not_found) >= std::max(metric(before, not_found), 0.0) + 1);
+  BOOST_TEST(metric(after, chats) >= std::max(metric(before, chats), 0.0) + 2);
+  BOOST_TEST(metric(after, complete) >= std::max(metric(before, complete), 0.0) + 1);
+  BOOST_TEST(metric(after, overloaded) >= std::max(metric(before, overloaded), 0.0) + 1);
+  BOOST_TEST(metric(after, output) > metric(before, output));
+  BOOST_TEST(metric(after, ttft) >= metric(before, ttft) + 1);
+  BOOST_TEST(metric(after, durations) >= metric(before, durations) + 2);
+  BOOST_TEST(metric(after, retries) >= metric(before, retries) + 1);
+  BOOST_TEST(metric(after, "resume_chat_streams_in_flight") == 0);
+  BOOST_TEST(metric(after, "resume_chat_db_pool_max") >= 1);
+  BOOST_TEST(metric(after, "resume_chat_db_pool_connections{state=\"idle\"}") >= 1);
+  BOOST_TEST(metric(after, "resume_chat_tokens_total{kind=\"cache_read\"}") >= 0);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_are_refused_to_other_addresses) {
+  HttpResponse refused = http({"GET", base_url() + "/metrics", "", {}, 10}, "127.0.0.2");
+  BOOST_TEST(refused.status == 403);
+  BOOST_TEST(!contains(refused.body, "resume_chat_"));
+  BOOST_TEST(http({"GET", page_url("demo"), "", {}, 10}, "127.0.0.2").status == 200);  // the site itself is for everyone
+}
+
+BOOST_AUTO_TEST_CASE(every_request_gets_one_json_log_line_without_contents_or_secrets) {
+  const std::string words = "my-private-words-" + std::to_string(std::time(nullptr));
+  HttpResponse page = get(page_url("demo"));
+  HttpResponse health = get(base_url() + "/healthz");
+  HttpResponse wrong_method = get(base_url() + "/chat");
+  const std::string token = chat::session_token();
+  HttpResponse chat_reply = chat::post_chat(token, words + " [sim:echo]");
+  BOOST_REQUIRE(chat::done(chat_reply));
+  struct Case { const HttpResponse& response; const char* route; int status; };
+  for (Case c : {Case{page, "/", 200}, Case{health, "/healthz", 200},
+                 Case{wrong_method, "/chat", 405}, Case{chat_reply, "/chat", 200}}) {
+    const std::string id = c.response.header("x-request-id");
+    BOOST_REQUIRE_MESSAGE(id.size() == 32u, c.route << ": no X-Request-Id");
+    const std::string line = log_line_of(id);
+    BOOST_TEST(line.front() == '{');
+    BOOST_TEST(line.back() == '}');
+    BOOST_TEST(contains(line, "\"route\":\"" + std::string(c.route) + "\""), line);
+    BOOST_TEST(contains(line, "\"status\":" + std::to_string(c.status) + ","), line);
+    BOOST_TEST(contains(line, "\"duration_us\":"), line);
+  }
+  const std::string chat_line = log_line_of(chat_reply.header("x-request-id"));
+  for (const std::string& field :
+       {"\"session\":\"" + chat::uuid_of(token) + "\"", std::string("\"first_token_us\":"),
+        std::string("\"output_tokens\":"), std::string("\"cache_read_input_tokens\":"),
+        std::string("\"stop_reason\":\"end_turn\""), std::string("\"upstream_request_id\":\"req_")}) {
+    BOOST_TEST(contains(chat_line, field), field << " in " << chat_line);
+  }
+  const std::string log = read_file(env("STACK_DIR") + "/worker.log");
+  BOOST_TEST(!contains(log, words));  // message contents stay out of the log
+  BOOST_TEST(!contains(log, env("ANTHROPIC_API_KEY")));
+  BOOST_TEST(!contains(log, env("DATABASE_PASSWORD")));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 // Faults injected for real: PostgreSQL stopped under the worker, a client that goes away,
 // SIGTERM and SIGKILL of the worker. Runs last: it restarts the worker.
 BOOST_AUTO_TEST_SUITE(faults)

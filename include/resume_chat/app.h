@@ -1,9 +1,9 @@
-// The worker's routes: GET / (the page), POST /chat (a streamed reply) and GET /healthz.
-// Owns everything
-// a request needs that outlives it: configuration, pool, templates, session signer.
+// The worker's routes: GET / (the page), POST /chat (a streamed reply), GET /healthz and
+// GET /metrics. Owns everything a request needs that outlives it: configuration, pool,
+// templates, session signer, metrics.
 //
 // handle() never throws: an unexpected exception becomes a 500 (or an error event when a
-// stream has started) and a log line.
+// stream has started). Every request ends with one JSON log line and a metrics count.
 #ifndef RESUME_CHAT_APP_H_
 #define RESUME_CHAT_APP_H_
 
@@ -17,6 +17,7 @@
 #include "resume_chat/db_pool.h"
 #include "resume_chat/exchange.h"
 #include "resume_chat/log.h"
+#include "resume_chat/metrics.h"
 #include "resume_chat/page.h"
 #include "resume_chat/prompt.h"
 #include "resume_chat/session_token.h"
@@ -33,10 +34,12 @@ class App {
   std::atomic<bool>& stopping() { return stopping_; }
 
  private:
-  void handle_page(Exchange& exchange);
-  void handle_chat(Exchange& exchange);
-  void handle_health(Exchange& exchange);
-  void stream_reply(Exchange& exchange, const Session& session, const std::string& message);
+  void handle_page(Exchange& exchange, LogLine& log);
+  void handle_chat(Exchange& exchange, LogLine& log);
+  void handle_health(Exchange& exchange, LogLine& log);
+  void handle_metrics(Exchange& exchange);
+  void stream_reply(Exchange& exchange, const Session& session, const std::string& message,
+                    LogLine& log);
   void finish_reply(Exchange& exchange, const Session& session, const Reply& reply,
                     LogLine& log);
   void send_page(Exchange& exchange, int status, const PageModel& model);
@@ -52,6 +55,7 @@ class App {
   const PageRenderer page_;
   PromptTemplate& prompt_;
   const SessionSigner signer_;
+  Metrics metrics_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_streams_{0};
   std::mutex sessions_mu_;

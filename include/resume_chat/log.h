@@ -10,16 +10,20 @@ namespace resume_chat {
 // Writes {"ts":..., "level":..., "msg":...} as one JSON line, atomically per line.
 void log_event(std::string_view level, std::string_view message);
 
-// Appends `"key":"value"` pairs (already JSON-escaped by this call) to one log line.
+// Collects `"key":"value"` pairs (JSON-escaped by this call) for one log line; emit()
+// stamps the time and writes it. A request's line is built while it runs and emitted at
+// its end, so the level can still be raised when something fails.
 class LogLine {
  public:
   explicit LogLine(std::string_view level);
+  LogLine& set_level(std::string_view level);
   LogLine& add(std::string_view key, std::string_view value);
   LogLine& add(std::string_view key, long long value);
   void emit();
 
  private:
-  std::string line_;
+  std::string level_;
+  std::string fields_;
 };
 
 // JSON string escaping (RFC 8259): quotes, backslash, control characters.

@@ -62,7 +62,8 @@ inline size_t on_header(char* data, size_t size, size_t n, void* user) {
 }
 }  // namespace detail
 
-inline HttpResponse http(const HttpRequest& request) {
+// `source_address` (e.g. "127.0.0.2") makes the request come from another local address.
+inline HttpResponse http(const HttpRequest& request, const std::string& source_address = "") {
   HttpResponse response;
   CURL* curl = curl_easy_init();
   detail::Capture capture{&response, std::chrono::steady_clock::now()};
@@ -78,6 +79,8 @@ inline HttpResponse http(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  const std::string interface = "host!" + source_address;
+  if (!source_address.empty()) curl_easy_setopt(curl, CURLOPT_INTERFACE, interface.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, detail::on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &capture);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, detail::on_header);
