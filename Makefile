@@ -39,6 +39,7 @@ help:
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)"
 	@echo "make bench      release build on the real stack, measured against a floor (bench/)"
 	@echo "make screenshots  browser tests against a test stack, PNGs into docs/screenshots/"
+	@echo "make install    PREFIX=/usr/local [SYSCONFDIR=/etc] [DESTDIR=]: worker, files, nginx site, systemd unit"
 
 deps:
 	scripts/install-deps
@@ -145,6 +146,38 @@ run: all
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-release
+
+# --- Install on a VPS (README: "Deployment on a VPS"; tested by tests/vps/vps-test) -----------
+#   make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]
+# PREFIX/bin/resume-chat; PREFIX/share/resume-chat/ (the unit's WorkingDirectory): templates/
+# (the hashed page), prompts/, static/ (hashed names, earlier ones kept: running workers link
+# them), migrations/, nginx/resume-chat.conf (the site) including nginx/locations.conf;
+# PREFIX/lib/systemd/system/resume-chat@.service; SYSCONFDIR/resume-chat/env.example, and env
+# (0600) from it only if there is none: an existing env is never touched. DESTDIR is only where
+# files are written (staging); the paths written into them are PREFIX's and SYSCONFDIR's.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+PKGDATA    := $(PREFIX)/share/resume-chat
+# Fills in the @NAMES@ of every line but comments (which may name them).
+RENDER     := sed -e '/^[[:space:]]*\#/!{s|@BINDIR@|$(PREFIX)/bin|g; s|@PKGDATADIR@|$(PKGDATA)|g;' \
+  -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@STATIC_ROOT@|$(PKGDATA)/static|g; s|@FCGI_PASS@|resume_chat|g;' \
+  -e 's|@LOCATIONS@|$(PKGDATA)/nginx/locations.conf|g; s|@CHAT_RATE@|30r/m|g;' \
+  -e 's|@CHAT_BURST@|10|g; s|@CHAT_STREAMS@|4|g}'
+.PHONY: install
+install: all
+	install -d $(addprefix $(DESTDIR),$(PREFIX)/bin $(PREFIX)/lib/systemd/system $(SYSCONFDIR)/resume-chat \
+	  $(addprefix $(PKGDATA)/,templates prompts static migrations nginx))
+	install -m 755 $(BUILD)/resume-chat $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(ASSETS)/templates/page.mustache $(DESTDIR)$(PKGDATA)/templates/
+	install -m 644 prompts/*.mustache $(DESTDIR)$(PKGDATA)/prompts/
+	install -m 644 migrations/*.sql $(DESTDIR)$(PKGDATA)/migrations/
+	cp -R $(ASSETS)/static/. $(DESTDIR)$(PKGDATA)/static/
+	$(RENDER) nginx/site.conf.in >$(DESTDIR)$(PKGDATA)/nginx/resume-chat.conf
+	$(RENDER) nginx/locations.conf.in >$(DESTDIR)$(PKGDATA)/nginx/locations.conf
+	$(RENDER) deploy/resume-chat@.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/resume-chat@.service
+	install -m 644 .env.example $(DESTDIR)$(SYSCONFDIR)/resume-chat/env.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/resume-chat/env || \
+	  install -m 600 .env.example $(DESTDIR)$(SYSCONFDIR)/resume-chat/env
 
 # --- Container image (Dockerfile; Hugging Face Spaces) ---------------------------------------
 # Built and run with buildah (vfs storage, chroot isolation): no Docker engine or registry
