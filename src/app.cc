@@ -1,6 +1,7 @@
 // Routing, the page route, and the never-throw guarantee. The chat route is chat_route.cc.
 #include "resume_chat/app.h"
 
+#include <chrono>
 #include <ctime>
 
 #include "resume_chat/chat_store.h"
@@ -26,6 +27,7 @@ std::string effective_secret(const Config& config) {
 App::App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt)
     : config_(std::move(config)),
       pool_(pool),
+      documents_(std::chrono::milliseconds(config_.document_cache_ms)),
       page_(std::move(page)),
       prompt_(prompt),
       signer_(effective_secret(config_)) {}
@@ -67,7 +69,9 @@ void App::send_plain(Exchange& exchange, int status, const std::string& text,
 
 void App::send_page(Exchange& exchange, int status, const PageModel& model) {
   std::string html = page_.render(model);
+  // With a length nginx passes the page on as it is, without chunked encoding.
   exchange.write_head(status, {{"Content-Type", "text/html; charset=utf-8"},
+                               {"Content-Length", std::to_string(html.size())},
                                {"Cache-Control", "no-store"}});
   if (exchange.method() != "HEAD") exchange.write(html);
 }
@@ -87,7 +91,7 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
     send_page(exchange, 200, model);
     return;
   }
-  DocumentLookup lookup = get_document_by_name(pool_, *q);
+  DocumentLookup lookup = find_document(*q);
   if (lookup.status == Lookup::kDatabaseError) {
     log.add("db_error", lookup.error);
     model.error = kErrorDatabase;
@@ -112,6 +116,15 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
   model.session_token =
       signer_.sign({new_uuid4(), lookup.document.name, static_cast<int64_t>(std::time(nullptr))});
   send_page(exchange, 200, model);
+}
+
+DocumentLookup App::find_document(const std::string& name) {
+  auto cached = documents_.find(name);
+  metrics_.count_document_lookup(cached != nullptr);
+  if (cached) return {Lookup::kFound, *cached, ""};
+  DocumentLookup lookup = get_document_by_name(pool_, name);
+  if (lookup.status == Lookup::kFound) documents_.store(lookup.document);
+  return lookup;
 }
 
 // For load balancers and supervisors: up, and the database answers.

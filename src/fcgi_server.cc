@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -84,10 +86,51 @@ int listen_tcp(const std::string& spec, std::string& error) {
   return fd;
 }
 
-void serve_thread(int fd, const std::function<void(Exchange&)>& handler) {
+// Threads take turns to accept, the most recently idle first. Left to the kernel, threads
+// blocked in accept() are woken in FIFO order: with hundreds of threads (sized for long
+// streams) every page load would run on a cold thread, its stack and malloc arena out of
+// cache. The turn covers FCGX_Accept_r only (accept and the request's parameters, which
+// nginx sends at once).
+class AcceptTurns {
+ public:
+  void take(std::condition_variable& mine) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!taken_) {
+      taken_ = true;
+      return;
+    }
+    waiting_.push_back(&mine);
+    mine.wait(lock, [&] { return next_ == &mine; });
+    next_ = nullptr;
+  }
+
+  void pass() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (waiting_.empty()) {
+      taken_ = false;
+      return;
+    }
+    next_ = waiting_.back();
+    waiting_.pop_back();
+    next_->notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  bool taken_ = false;                               // guarded by mu_
+  std::vector<std::condition_variable*> waiting_;    // guarded by mu_; the newest last
+  std::condition_variable* next_ = nullptr;          // guarded by mu_
+};
+
+void serve_thread(int fd, AcceptTurns& turns, const std::function<void(Exchange&)>& handler) {
   FCGX_Request request;
   FCGX_InitRequest(&request, fd, 0);
-  while (FCGX_Accept_r(&request) >= 0) {
+  std::condition_variable my_turn;
+  for (;;) {
+    turns.take(my_turn);
+    int accepted = FCGX_Accept_r(&request);
+    turns.pass();
+    if (accepted < 0) break;  // shut down: the next thread fails the same way and passes on
     {
       Exchange exchange(request);
       handler(exchange);
@@ -130,7 +173,10 @@ void FcgiServer::serve(int threads, const std::function<void(Exchange&)>& handle
                        const std::function<void()>& on_stop) {
   std::vector<std::thread> pool;
   pool.reserve(static_cast<size_t>(threads));
-  for (int i = 0; i < threads; ++i) pool.emplace_back(serve_thread, fd_, std::cref(handler));
+  AcceptTurns turns;
+  for (int i = 0; i < threads; ++i) {
+    pool.emplace_back(serve_thread, fd_, std::ref(turns), std::cref(handler));
+  }
 
   sigset_t set = termination_signals();
   for (;;) {
@@ -144,7 +190,7 @@ void FcgiServer::serve(int threads, const std::function<void(Exchange&)>& handle
     break;
   }
   FCGX_ShutdownPending();
-  shutdown(fd_, SHUT_RDWR);  // wakes every thread blocked in accept()
+  shutdown(fd_, SHUT_RDWR);  // fails the accept() in progress; each thread then fails in turn
   if (on_stop) on_stop();
   for (auto& thread : pool) thread.join();
 }

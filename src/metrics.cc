@@ -91,6 +91,10 @@ void Metrics::count_stream(const StreamOutcome& stream) {
   if (!stream.upstream_error.empty()) ++upstream_errors_[stream.upstream_error];
 }
 
+void Metrics::count_document_lookup(bool from_cache) {
+  (from_cache ? cache_hits_ : cache_misses_).fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string Metrics::render(const MetricsGauges& gauges) const {
   std::string out;
   out.reserve(4096);
@@ -136,6 +140,12 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "resume_chat_upstream_retries_total", "counter",
          "Requests to the Anthropic API retried (connection errors, 429, 5xx, 529).");
   sample(out, "resume_chat_upstream_retries_total", "", std::to_string(retries_.load()));
+  header(out, "resume_chat_page_document_reads_total", "counter",
+         "Documents a page needed, by source: the short-lived cache or the database.");
+  sample(out, "resume_chat_page_document_reads_total", "source=\"cache\"",
+         std::to_string(cache_hits_.load()));
+  sample(out, "resume_chat_page_document_reads_total", "source=\"database\"",
+         std::to_string(cache_misses_.load()));
   header(out, "resume_chat_db_pool_connections", "gauge", "Database connections open, by state.");
   sample(out, "resume_chat_db_pool_connections", "state=\"in_use\"", std::to_string(gauges.pool.in_use));
   sample(out, "resume_chat_db_pool_connections", "state=\"idle\"", std::to_string(gauges.pool.idle));

@@ -37,6 +37,19 @@ BOOST_AUTO_TEST_CASE(defaults_apply) {
   BOOST_TEST(c.max_message_chars == 8000);
   BOOST_TEST(c.threads == 16);
   BOOST_TEST(c.stream_capacity == 12);
+  BOOST_TEST(c.document_cache_ms == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(document_cache_can_be_turned_off_and_is_bounded) {
+  auto vars = complete();
+  vars["DOCUMENT_CACHE_MS"] = "0";
+  auto off = load_config(lookup(vars));
+  BOOST_REQUIRE(off.config);
+  BOOST_TEST(off.config->document_cache_ms == 0);
+  for (const char* bad : {"-1", "60001", "1s"}) {
+    vars["DOCUMENT_CACHE_MS"] = bad;
+    BOOST_TEST(load_config(lookup(vars)).error.find("DOCUMENT_CACHE_MS") != std::string::npos, bad);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(stream_capacity_follows_threads_and_never_exceeds_them) {

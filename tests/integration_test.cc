@@ -172,9 +172,12 @@ BOOST_AUTO_TEST_SUITE(database_outage)
 // Stops PostgreSQL under the running worker: pages get the seed's database error quickly,
 // and after a restart the worker recovers without being restarted itself.
 BOOST_AUTO_TEST_CASE(page_is_503_while_down_and_recovers) {
+  // A document no page has loaded yet: not in the worker's short-lived document cache.
+  sql("DELETE FROM documents WHERE name = 'outage-doc'");
+  sql("INSERT INTO documents (name, resume, jd) VALUES ('outage-doc', 'r', 'j')");
   BOOST_TEST(get(page_url("demo")).status == 200);
   BOOST_REQUIRE(std::system("scripts/test-stack pg-stop >/dev/null") == 0);
-  HttpResponse down = get(page_url("demo"));
+  HttpResponse down = get(page_url("outage-doc"));
   HttpResponse health = get(base_url() + "/healthz");
   BOOST_TEST(down.status == 503);
   BOOST_TEST(contains(down.body,
@@ -182,7 +185,7 @@ BOOST_AUTO_TEST_CASE(page_is_503_while_down_and_recovers) {
   BOOST_TEST(health.status == 503);
   BOOST_TEST(health.body == "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n");
   BOOST_REQUIRE(std::system("scripts/test-stack pg-start >/dev/null") == 0);
-  BOOST_TEST(get(page_url("demo")).status == 200);
+  BOOST_TEST(get(page_url("outage-doc")).status == 200);
   BOOST_TEST(get(page_url("demo")).status == 200);
   HttpResponse healthy = get(base_url() + "/healthz");
   BOOST_TEST(healthy.status == 200);
@@ -505,6 +508,31 @@ BOOST_AUTO_TEST_CASE(request_to_claude_has_the_contracted_shape) {
   BOOST_TEST(contains(requests, "\"x-api-key\":\"***\""));
 }
 
+// Pages may reuse a document read less than DOCUMENT_CACHE_MS (1 s) ago; the chat always
+// builds its prompt from the row as it is now.
+BOOST_AUTO_TEST_CASE(an_edited_document_reaches_the_chat_at_once_and_pages_within_a_second) {
+  const std::string name = "edited-doc";
+  sql("DELETE FROM documents WHERE name = $1", {name});
+  sql("INSERT INTO documents (name, resume, jd) VALUES ($1, 'resume before', 'jd')", {name});
+  const auto loaded = std::chrono::steady_clock::now();
+  BOOST_TEST(contains(get(page_url(name)).body, "resume before"));
+  sql("UPDATE documents SET resume = 'resume after' WHERE name = $1", {name});
+  HttpResponse again = get(page_url(name));
+  if (std::chrono::steady_clock::now() - loaded < std::chrono::milliseconds(900)) {
+    BOOST_TEST(contains(again.body, "resume before"));  // from the cache
+  }
+  simulator("/_sim/requests", "DELETE");
+  BOOST_TEST(done(post_chat(session_token(name), "hi [sim:echo]")));
+  const std::string requests = simulator("/_sim/requests");
+  BOOST_TEST(contains(requests, "resume after"));
+  BOOST_TEST(!contains(requests, "resume before"));
+  std::this_thread::sleep_until(loaded + std::chrono::milliseconds(1100));
+  BOOST_TEST(contains(get(page_url(name)).body, "resume after"));
+  sql("DELETE FROM documents WHERE name = $1", {name});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  BOOST_TEST(get(page_url(name)).status == 404);
+}
+
 BOOST_AUTO_TEST_CASE(tokens_reach_the_client_as_they_are_produced) {
   HttpResponse r = post_chat(session_token(), "slowly [sim:slow]");
   BOOST_TEST(done(r));
@@ -777,6 +805,7 @@ BOOST_AUTO_TEST_CASE(metrics_count_pages_chats_tokens_and_upstream_errors) {
   BOOST_TEST(metric(after, "resume_chat_db_pool_max") >= 1);
   BOOST_TEST(metric(after, "resume_chat_db_pool_connections{state=\"idle\"}") >= 1);
   BOOST_TEST(metric(after, "resume_chat_tokens_total{kind=\"cache_read\"}") >= 0);
+  BOOST_TEST(metric(after, "resume_chat_page_document_reads_total{source=\"database\"}") >= 1);
 }
 
 BOOST_AUTO_TEST_CASE(metrics_are_refused_to_other_addresses) {

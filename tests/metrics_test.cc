@@ -121,6 +121,16 @@ BOOST_AUTO_TEST_CASE(tokens_add_up_by_kind_including_cache) {
   BOOST_TEST(contains(text, "resume_chat_streams_total{outcome=\"complete\"} 1\n"));
 }
 
+BOOST_AUTO_TEST_CASE(page_document_reads_are_counted_by_source) {
+  Metrics metrics;
+  metrics.count_document_lookup(true);
+  metrics.count_document_lookup(true);
+  metrics.count_document_lookup(false);
+  std::string text = metrics.render({});
+  BOOST_TEST(contains(text, "resume_chat_page_document_reads_total{source=\"cache\"} 2\n"));
+  BOOST_TEST(contains(text, "resume_chat_page_document_reads_total{source=\"database\"} 1\n"));
+}
+
 BOOST_AUTO_TEST_CASE(concurrent_updates_are_all_counted) {
   Metrics metrics;
   std::vector<std::thread> threads;

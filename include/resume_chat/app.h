@@ -15,6 +15,7 @@
 #include "resume_chat/claude_client.h"
 #include "resume_chat/config.h"
 #include "resume_chat/db_pool.h"
+#include "resume_chat/document_cache.h"
 #include "resume_chat/exchange.h"
 #include "resume_chat/log.h"
 #include "resume_chat/metrics.h"
@@ -35,6 +36,7 @@ class App {
 
  private:
   void handle_page(Exchange& exchange, LogLine& log);
+  DocumentLookup find_document(const std::string& name);  // through documents_
   void handle_chat(Exchange& exchange, LogLine& log);
   void handle_health(Exchange& exchange, LogLine& log);
   void handle_metrics(Exchange& exchange);
@@ -52,6 +54,7 @@ class App {
 
   const Config config_;
   DbPool& pool_;
+  DocumentCache documents_;  // pages only; the chat reads the row every time
   const PageRenderer page_;
   PromptTemplate& prompt_;
   const SessionSigner signer_;

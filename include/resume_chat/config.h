@@ -34,6 +34,7 @@ struct Config {
   int stream_capacity = 12;   // concurrent /chat streams; the other threads serve pages
   int max_message_chars = 8000;
   int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
+  int document_cache_ms = 1000;  // how long a page may reuse a document it read; 0: never
   std::string space_id;       // SPACE_ID, set by Hugging Face Spaces: only ports 80/443/8080 out
 };
 

@@ -58,6 +58,7 @@ class Metrics {
   // Route is one of the worker's routes ("/", "/chat", "/healthz", "/metrics") or "other".
   void count_request(std::string_view route, int status);
   void count_stream(const StreamOutcome& stream);
+  void count_document_lookup(bool from_cache);
 
   std::string render(const MetricsGauges& gauges) const;
 
@@ -71,6 +72,7 @@ class Metrics {
   std::atomic<uint64_t> input_tokens_{0}, output_tokens_{0};
   std::atomic<uint64_t> cache_read_tokens_{0}, cache_creation_tokens_{0};
   std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> cache_hits_{0}, cache_misses_{0};
 };
 
 // The metric-name-safe route label for a request path (unknown paths are "other", so a
