@@ -31,6 +31,13 @@ bool well_formed(const std::string& text) {
   return true;
 }
 
+// Each sample line is in the text, whole.
+void expect_samples(const std::string& text, std::initializer_list<const char*> samples) {
+  for (const char* sample : samples) {
+    BOOST_TEST(contains(text, "\n" + std::string(sample) + "\n"), sample);
+  }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_fresh_registry_renders_every_family_with_zeros) {
@@ -51,11 +58,12 @@ BOOST_AUTO_TEST_CASE(a_fresh_registry_renders_every_family_with_zeros) {
         "resume_chat_db_pool_connections gauge", "resume_chat_db_pool_waits_total counter"}) {
     BOOST_TEST(contains(text, std::string("# TYPE ") + family), family);
   }
-  BOOST_TEST(contains(text, "resume_chat_stream_capacity 64\n"));
-  BOOST_TEST(contains(text, "resume_chat_db_pool_connections{state=\"in_use\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_db_pool_connections{state=\"idle\"} 2\n"));
-  BOOST_TEST(contains(text, "resume_chat_db_pool_waits_total 7\n"));
-  BOOST_TEST(contains(text, "resume_chat_time_to_first_token_seconds_count 0\n"));
+  expect_samples(text, {
+      "resume_chat_stream_capacity 64",
+      "resume_chat_db_pool_connections{state=\"in_use\"} 1",
+      "resume_chat_db_pool_connections{state=\"idle\"} 2",
+      "resume_chat_db_pool_waits_total 7",
+      "resume_chat_time_to_first_token_seconds_count 0"});
 }
 
 BOOST_AUTO_TEST_CASE(requests_are_counted_by_route_and_status) {
@@ -65,9 +73,10 @@ BOOST_AUTO_TEST_CASE(requests_are_counted_by_route_and_status) {
   metrics.count_request("/", 404);
   metrics.count_request("/chat", 503);
   std::string text = metrics.render({});
-  BOOST_TEST(contains(text, "resume_chat_requests_total{route=\"/\",status=\"200\"} 2\n"));
-  BOOST_TEST(contains(text, "resume_chat_requests_total{route=\"/\",status=\"404\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_requests_total{route=\"/chat\",status=\"503\"} 1\n"));
+  expect_samples(text, {
+      "resume_chat_requests_total{route=\"/\",status=\"200\"} 2",
+      "resume_chat_requests_total{route=\"/\",status=\"404\"} 1",
+      "resume_chat_requests_total{route=\"/chat\",status=\"503\"} 1"});
 }
 
 BOOST_AUTO_TEST_CASE(unknown_paths_share_one_label) {
@@ -86,26 +95,28 @@ BOOST_AUTO_TEST_CASE(histograms_are_cumulative_with_sum_and_count) {
   metrics.count_stream(slow);
   std::string text = metrics.render({});
   BOOST_TEST(well_formed(text), text);
-  BOOST_TEST(contains(text, "resume_chat_time_to_first_token_seconds_bucket{le=\"0.1\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_time_to_first_token_seconds_bucket{le=\"2\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_time_to_first_token_seconds_bucket{le=\"4\"} 2\n"));
-  BOOST_TEST(contains(text, "resume_chat_time_to_first_token_seconds_bucket{le=\"+Inf\"} 2\n"));
-  BOOST_TEST(contains(text, "resume_chat_time_to_first_token_seconds_sum 3.08\n"));
-  BOOST_TEST(contains(text, "resume_chat_time_to_first_token_seconds_count 2\n"));
-  BOOST_TEST(contains(text, "resume_chat_stream_duration_seconds_bucket{le=\"0.5\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_stream_duration_seconds_bucket{le=\"40\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_stream_duration_seconds_bucket{le=\"60\"} 2\n"));
+  expect_samples(text, {
+      "resume_chat_time_to_first_token_seconds_bucket{le=\"0.1\"} 1",
+      "resume_chat_time_to_first_token_seconds_bucket{le=\"2\"} 1",
+      "resume_chat_time_to_first_token_seconds_bucket{le=\"4\"} 2",
+      "resume_chat_time_to_first_token_seconds_bucket{le=\"+Inf\"} 2",
+      "resume_chat_time_to_first_token_seconds_sum 3.08",
+      "resume_chat_time_to_first_token_seconds_count 2",
+      "resume_chat_stream_duration_seconds_bucket{le=\"0.5\"} 1",
+      "resume_chat_stream_duration_seconds_bucket{le=\"40\"} 1",
+      "resume_chat_stream_duration_seconds_bucket{le=\"60\"} 2"});
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_without_a_first_token_is_not_a_ttft_sample) {
   Metrics metrics;
   metrics.count_stream({"unreachable", "unreachable", -1, 2'000'000, 0, 0, 0, 0, 2});
   std::string text = metrics.render({});
-  BOOST_TEST(contains(text, "resume_chat_time_to_first_token_seconds_count 0\n"));
-  BOOST_TEST(contains(text, "resume_chat_stream_duration_seconds_count 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_streams_total{outcome=\"unreachable\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_upstream_errors_total{type=\"unreachable\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_upstream_retries_total 2\n"));
+  expect_samples(text, {
+      "resume_chat_time_to_first_token_seconds_count 0",
+      "resume_chat_stream_duration_seconds_count 1",
+      "resume_chat_streams_total{outcome=\"unreachable\"} 1",
+      "resume_chat_upstream_errors_total{type=\"unreachable\"} 1",
+      "resume_chat_upstream_retries_total 2"});
 }
 
 BOOST_AUTO_TEST_CASE(tokens_add_up_by_kind_including_cache) {
@@ -113,12 +124,13 @@ BOOST_AUTO_TEST_CASE(tokens_add_up_by_kind_including_cache) {
   metrics.count_stream({"complete", "", 1000, 2000, 12, 30, 4100, 0, 0});
   metrics.count_stream({"api_error", "overloaded_error", -1, 2000, 8, 0, 0, 4100, 1});
   std::string text = metrics.render({});
-  BOOST_TEST(contains(text, "resume_chat_tokens_total{kind=\"input\"} 20\n"));
-  BOOST_TEST(contains(text, "resume_chat_tokens_total{kind=\"output\"} 30\n"));
-  BOOST_TEST(contains(text, "resume_chat_tokens_total{kind=\"cache_read\"} 4100\n"));
-  BOOST_TEST(contains(text, "resume_chat_tokens_total{kind=\"cache_creation\"} 4100\n"));
-  BOOST_TEST(contains(text, "resume_chat_upstream_errors_total{type=\"overloaded_error\"} 1\n"));
-  BOOST_TEST(contains(text, "resume_chat_streams_total{outcome=\"complete\"} 1\n"));
+  expect_samples(text, {
+      "resume_chat_tokens_total{kind=\"input\"} 20",
+      "resume_chat_tokens_total{kind=\"output\"} 30",
+      "resume_chat_tokens_total{kind=\"cache_read\"} 4100",
+      "resume_chat_tokens_total{kind=\"cache_creation\"} 4100",
+      "resume_chat_upstream_errors_total{type=\"overloaded_error\"} 1",
+      "resume_chat_streams_total{outcome=\"complete\"} 1"});
 }
 
 BOOST_AUTO_TEST_CASE(page_document_reads_are_counted_by_source) {
@@ -127,8 +139,9 @@ BOOST_AUTO_TEST_CASE(page_document_reads_are_counted_by_source) {
   metrics.count_document_lookup(true);
   metrics.count_document_lookup(false);
   std::string text = metrics.render({});
-  BOOST_TEST(contains(text, "resume_chat_page_document_reads_total{source=\"cache\"} 2\n"));
-  BOOST_TEST(contains(text, "resume_chat_page_document_reads_total{source=\"database\"} 1\n"));
+  expect_samples(text, {
+      "resume_chat_page_document_reads_total{source=\"cache\"} 2",
+      "resume_chat_page_document_reads_total{source=\"database\"} 1"});
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_updates_are_all_counted) {
@@ -144,7 +157,8 @@ BOOST_AUTO_TEST_CASE(concurrent_updates_are_all_counted) {
   }
   for (auto& thread : threads) thread.join();
   std::string text = metrics.render({});
-  BOOST_TEST(contains(text, "resume_chat_requests_total{route=\"/\",status=\"200\"} 4000\n"));
-  BOOST_TEST(contains(text, "resume_chat_stream_duration_seconds_count 4000\n"));
-  BOOST_TEST(contains(text, "resume_chat_tokens_total{kind=\"output\"} 4000\n"));
+  expect_samples(text, {
+      "resume_chat_requests_total{route=\"/\",status=\"200\"} 4000",
+      "resume_chat_stream_duration_seconds_count 4000",
+      "resume_chat_tokens_total{kind=\"output\"} 4000"});
 }
