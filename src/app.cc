@@ -63,17 +63,12 @@ void App::send_plain(Exchange& exchange, int status, const std::string& text,
                      const Headers& extra) {
   Headers headers{{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-store"}};
   headers.insert(headers.end(), extra.begin(), extra.end());
-  exchange.write_head(status, headers);
-  if (exchange.method() != "HEAD") exchange.write(text + "\n");
+  exchange.respond(status, std::move(headers), text + "\n");
 }
 
 void App::send_page(Exchange& exchange, int status, const PageModel& model) {
-  std::string html = page_.render(model);
-  // With a length nginx passes the page on as it is, without chunked encoding.
-  exchange.write_head(status, {{"Content-Type", "text/html; charset=utf-8"},
-                               {"Content-Length", std::to_string(html.size())},
-                               {"Cache-Control", "no-store"}});
-  if (exchange.method() != "HEAD") exchange.write(html);
+  exchange.respond(status, {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}},
+                   page_.render(model));
 }
 
 void App::handle_page(Exchange& exchange, LogLine& log) {
@@ -131,11 +126,10 @@ DocumentLookup App::find_document(const std::string& name) {
 void App::handle_health(Exchange& exchange, LogLine& log) {
   std::string error = test_connection(pool_);
   if (!error.empty()) log.add("db_error", error);
-  exchange.write_head(error.empty() ? 200 : 503, {{"Content-Type", "application/json"},
-                                                  {"Cache-Control", "no-store"}});
-  if (exchange.method() == "HEAD") return;
-  exchange.write(error.empty() ? "{\"status\":\"ok\",\"database\":\"ok\"}\n"
-                               : "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n");
+  exchange.respond(error.empty() ? 200 : 503,
+                   {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}},
+                   error.empty() ? "{\"status\":\"ok\",\"database\":\"ok\"}\n"
+                                 : "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n");
 }
 
 // Prometheus scrapes this; nginx serves it to local addresses only (locations.conf.in).
@@ -145,10 +139,9 @@ void App::handle_metrics(Exchange& exchange) {
   gauges.stream_capacity = config_.stream_capacity;
   gauges.pool_max = config_.database.pool_max;
   gauges.pool = pool_.stats();
-  std::string text = metrics_.render(gauges);
-  exchange.write_head(200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"},
-                            {"Cache-Control", "no-store"}});
-  if (exchange.method() != "HEAD") exchange.write(text);
+  exchange.respond(200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"},
+                         {"Cache-Control", "no-store"}},
+                   metrics_.render(gauges));
 }
 
 bool App::claim_session(const std::string& uuid) {

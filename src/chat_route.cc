@@ -19,9 +19,12 @@ namespace {
 const char* const kEventStreamType = "text/event-stream; charset=utf-8";
 constexpr std::chrono::seconds kHeartbeatInterval{5};
 
+std::string event_text(const char* name, const std::string& json) {
+  return std::string("event: ") + name + "\ndata: " + json + "\n\n";
+}
+
 bool write_event(Exchange& exchange, const char* name, const std::string& json) {
-  return exchange.write(std::string("event: ") + name + "\ndata: " + json + "\n\n") &&
-         exchange.flush();
+  return exchange.write(event_text(name, json)) && exchange.flush();
 }
 
 std::string message_json(const std::string& text) {
@@ -32,8 +35,7 @@ std::string message_json(const std::string& text) {
 void refuse(Exchange& exchange, int status, const std::string& text, const Headers& extra = {}) {
   Headers headers{{"Content-Type", kEventStreamType}, {"Cache-Control", "no-store, no-transform"}};
   headers.insert(headers.end(), extra.begin(), extra.end());
-  exchange.write_head(status, headers);
-  write_event(exchange, "error", message_json(text));
+  exchange.respond(status, std::move(headers), event_text("error", message_json(text)));
 }
 
 std::string reply_error_text(const Reply& reply, bool stopping) {

@@ -84,6 +84,12 @@ bool Exchange::write_head(int status, const Headers& headers) {
   return write(head);
 }
 
+bool Exchange::respond(int status, Headers headers, std::string_view body) {
+  headers.emplace_back("Content-Length", std::to_string(body.size()));
+  if (!write_head(status, headers)) return false;
+  return method_ == "HEAD" || write(body);
+}
+
 bool Exchange::write(std::string_view bytes) {
   if (client_gone()) return false;
   FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), request_.out);

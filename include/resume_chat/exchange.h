@@ -37,7 +37,11 @@ class Exchange {
   // Reads the whole body into `body` unless it is longer than `limit` bytes.
   BodyStatus read_body(size_t limit, std::string& body);
 
-  // Writes the status line and headers; false if the client is gone.
+  // A whole response: head with Content-Length (nginx then passes it on as it is, without
+  // chunked encoding), then the body unless the method is HEAD.
+  bool respond(int status, Headers headers, std::string_view body);
+  // Writes the status line and headers of a response whose length is not known yet (a
+  // stream); false if the client is gone.
   bool write_head(int status, const Headers& headers);
   bool write(std::string_view bytes);  // buffered
   bool flush();                        // pushes buffered bytes to nginx now
