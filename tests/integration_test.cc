@@ -40,6 +40,24 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
+// The first line of the worker's log holding all of `needles`, waiting up to `timeout`: a
+// request's line is written as it ends, which can be just after its client read the response.
+std::string worker_log_line(const std::vector<std::string>& needles,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  do {
+    std::istringstream log(read_file(env("STACK_DIR") + "/worker.log"));
+    for (std::string line; std::getline(log, line);) {
+      if (std::all_of(needles.begin(), needles.end(),
+                      [&](const std::string& needle) { return contains(line, needle); })) {
+        return line;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return "";
+}
+
 std::string root_dir() {
   char buf[4096];
   return getcwd(buf, sizeof(buf)) ? buf : ".";
@@ -756,17 +774,8 @@ std::string metrics_text() {
   return r.body;
 }
 
-// The worker writes a request's line as the request ends, which can be just after the
-// client has read the response.
 std::string log_line_of(const std::string& request_id) {
-  for (int tries = 0; tries < 100; ++tries) {
-    std::istringstream log(read_file(env("STACK_DIR") + "/worker.log"));
-    for (std::string line; std::getline(log, line);) {
-      if (contains(line, "\"request_id\":\"" + request_id + "\"")) return line;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return "";
+  return worker_log_line({"\"request_id\":\"" + request_id + "\""});
 }
 
 }  // namespace
@@ -813,6 +822,20 @@ BOOST_AUTO_TEST_CASE(metrics_are_refused_to_other_addresses) {
   BOOST_TEST(refused.status == 403);
   BOOST_TEST(!contains(refused.body, "resume_chat_"));
   BOOST_TEST(http({"GET", page_url("demo"), "", {}, 10}, "127.0.0.2").status == 200);  // the site itself is for everyone
+}
+
+// Whole responses carry their length, so nginx passes them on without chunked encoding;
+// only the chat's stream is open-ended.
+BOOST_AUTO_TEST_CASE(whole_responses_carry_content_length) {
+  for (const std::string& url : {page_url("demo"), page_url("no-such-document"),
+                                base_url() + "/healthz", base_url() + "/metrics",
+                                base_url() + "/chat"}) {
+    HttpResponse r = get(url);
+    BOOST_TEST(r.header("content-length") == std::to_string(r.body.size()), url);
+    BOOST_TEST(r.header("transfer-encoding").empty(), url);
+  }
+  HttpResponse head = http({"HEAD", page_url("demo"), "", {}, 10});
+  BOOST_TEST(std::stoul(head.header("content-length")) == get(page_url("demo")).body.size());
 }
 
 BOOST_AUTO_TEST_CASE(every_request_gets_one_json_log_line_without_contents_or_secrets) {
@@ -927,14 +950,8 @@ BOOST_AUTO_TEST_CASE(a_client_that_leaves_while_claude_is_silent_frees_its_sessi
   BOOST_TEST(reply_text(events_of(cut.body)).empty());  // nothing was said yet
   // No write fails while Claude is silent: the worker sees nginx close the connection.
   const std::string gone = "\"session\":\"" + uuid_of(token) + "\"";
-  bool logged = false;
-  while (!logged && std::chrono::steady_clock::now() - left < std::chrono::seconds(30)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::istringstream log(read_file(env("STACK_DIR") + "/worker.log"));
-    for (std::string line; std::getline(log, line);) {
-      if (contains(line, gone) && contains(line, "\"client\":\"gone\"")) logged = true;
-    }
-  }
+  bool logged =
+      !worker_log_line({gone, "\"client\":\"gone\""}, std::chrono::seconds(30)).empty();
   double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - left).count();
   BOOST_TEST(logged, "the worker never logged the client as gone");
   BOOST_TEST_MESSAGE("silent stream stopped " << after << " s after the client left");
