@@ -151,9 +151,14 @@ render_nginx_conf() {
       -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" -e "s|@USER_LINE@|$user_line|g" \
       -e "s|@LOCATIONS@|$prefix/locations.conf|g" -e "s|@CHAT_RATE@|${CHAT_RATE:-30r/m}|g" \
       "$ROOT/nginx/standalone.conf.in" >"$prefix/nginx.conf"
-  sed -e "s|@STATIC_ROOT@|$(asset_root)/static|g" -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" \
+  render_locations "$FCGI_SOCKET" "$prefix/locations.conf"
+}
+
+# render_locations FCGI_PASS OUT: nginx/locations.conf.in for a worker at FCGI_PASS.
+render_locations() {
+  sed -e "s|@STATIC_ROOT@|$(asset_root)/static|g" -e "s|@FCGI_PASS@|$1|g" \
       -e "s|@CHAT_BURST@|${CHAT_BURST:-10}|g" -e "s|@CHAT_STREAMS@|${CHAT_STREAMS:-4}|g" \
-      "$ROOT/nginx/locations.conf.in" >"$prefix/locations.conf"
+      "$ROOT/nginx/locations.conf.in" >"$2"
 }
 
 start_nginx() {
@@ -167,12 +172,20 @@ start_nginx() {
     die "nginx did not start on port $APP_PORT (see $STACK_DIR/nginx.log)"
 }
 
-stop_pidfile() {
-  local file="$STACK_DIR/$1" pid
-  pid=$(cat "$file" 2>/dev/null) || return 0
+# stop_pid PID: SIGTERM, SIGKILL if it still runs after 5 s; reaps it when it is our child.
+stop_pid() {
+  local pid=$1
+  [[ -n $pid ]] || return 0
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_pidfile() {
+  local file="$STACK_DIR/$1" pid
+  pid=$(cat "$file" 2>/dev/null) || return 0
+  stop_pid "$pid"
   rm -f "$file"
 }
 
