@@ -1,8 +1,8 @@
 // The worker's counters for GET /metrics, rendered in the Prometheus text format (0.0.4).
 //
 // One Metrics object per process, shared by every worker thread: histograms and token
-// counters are lock-free atomics; the two labelled counters (requests by route and status,
-// upstream errors by type) take a mutex, once per request.
+// counters are lock-free atomics; the labelled counters (requests by route and status,
+// streams by outcome, upstream errors by type) share a mutex, taken once per request.
 #ifndef RESUME_CHAT_METRICS_H_
 #define RESUME_CHAT_METRICS_H_
 
