@@ -1,8 +1,10 @@
-// Routing, the page route, and the never-throw guarantee. The chat route is chat_route.cc.
+// Routing, the page route, and the never-throw guarantee. The chat route and the end of a
+// stream are chat_route.cc.
 #include "resume_chat/app.h"
 
 #include <chrono>
 #include <ctime>
+#include <thread>
 
 #include "resume_chat/chat_store.h"
 #include "resume_chat/log.h"
@@ -13,6 +15,8 @@ namespace resume_chat {
 namespace {
 
 constexpr size_t kMaxDisplayedNameChars = 300;
+// Streams end here: each stores a reply (one database statement) and closes a connection.
+constexpr int kFinisherThreads = 2;
 
 std::string effective_secret(const Config& config) {
   if (!config.session_secret.empty()) return config.session_secret;
@@ -24,15 +28,39 @@ std::string effective_secret(const Config& config) {
 
 }  // namespace
 
-App::App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt)
+ClaudeConfig claude_config(const Config& config) {
+  ClaudeConfig claude;
+  claude.base_url = config.anthropic_base_url;
+  claude.api_key = config.anthropic_api_key;
+  claude.model = config.claude_model;
+  claude.ca_file = config.anthropic_ca_file;
+  claude.max_tokens = config.claude_max_tokens;
+  claude.idle_timeout_s = config.claude_idle_timeout_s;
+  return claude;
+}
+
+App::App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt,
+         UpstreamEngine& engine, EndedStreams& ended)
     : config_(std::move(config)),
+      claude_(claude_config(config_)),
       pool_(pool),
       documents_(std::chrono::milliseconds(config_.document_cache_ms)),
       page_(std::move(page)),
       prompt_(prompt),
-      signer_(effective_secret(config_)) {}
+      signer_(effective_secret(config_)),
+      streams_(config_.stream_capacity),
+      engine_(engine),
+      ended_(ended) {
+  for (int i = 0; i < kFinisherThreads; ++i) finishers_.emplace_back([this] { run_finisher(); });
+}
 
-// Every request ends with one JSON log line and one count in /metrics, whatever happened.
+App::~App() {
+  ended_.close();
+  for (auto& finisher : finishers_) finisher.join();
+}
+
+// Every request ends with one JSON log line and one count in /metrics, whatever happened;
+// a stream's come when it ends (finish_stream).
 void App::handle(Exchange& exchange) {
   const std::string_view route = route_label(exchange.path());
   LogLine log("info");
@@ -42,7 +70,7 @@ void App::handle(Exchange& exchange) {
     if (route == "/") {
       handle_page(exchange, log);
     } else if (route == "/chat") {
-      handle_chat(exchange, log);
+      if (handle_chat(exchange, log)) return;
     } else if (route == "/healthz") {
       handle_health(exchange, log);
     } else if (route == "/metrics") {
@@ -53,10 +81,29 @@ void App::handle(Exchange& exchange) {
   } catch (const std::exception& e) {
     log.set_level("error").add("error", e.what());
     if (!exchange.head_written()) send_plain(exchange, 500, "Internal error");
+  } catch (...) {
+    log.set_level("error").add("error", "unknown exception");
+    if (!exchange.head_written()) send_plain(exchange, 500, "Internal error");
   }
   if (exchange.status() >= 500) log.set_level("error");
   log.add("status", exchange.status()).add("duration_us", exchange.elapsed_us()).emit();
   metrics_.count_request(route, exchange.status());
+}
+
+// After SIGTERM the request threads have stopped: only the engine's streams are left.
+void App::drain(std::chrono::seconds grace) {
+  const auto until = std::chrono::steady_clock::now() + grace;
+  while (engine_.active() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (engine_.active() > 0) {
+    log_event("warning", "grace period over: cancelling streams in flight");
+    engine_.cancel_all(CancelReason::kShutdown);
+    while (engine_.active() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ended_.close();
+  for (auto& finisher : finishers_) finisher.join();
+  finishers_.clear();
 }
 
 void App::send_plain(Exchange& exchange, int status, const std::string& text,
@@ -135,23 +182,14 @@ void App::handle_health(Exchange& exchange, LogLine& log) {
 // Prometheus scrapes this; nginx serves it to local addresses only (locations.conf.in).
 void App::handle_metrics(Exchange& exchange) {
   MetricsGauges gauges;
-  gauges.streams_in_flight = active_streams_.load();
-  gauges.stream_capacity = config_.stream_capacity;
+  gauges.streams_in_flight = streams_.in_flight();
+  gauges.stream_capacity = streams_.capacity();
+  gauges.upstream_connections_opened = engine_.stats().connections_opened;
   gauges.pool_max = config_.database.pool_max;
   gauges.pool = pool_.stats();
   exchange.respond(200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"},
                          {"Cache-Control", "no-store"}},
                    metrics_.render(gauges));
-}
-
-bool App::claim_session(const std::string& uuid) {
-  std::lock_guard<std::mutex> lock(sessions_mu_);
-  return streaming_sessions_.insert(uuid).second;
-}
-
-void App::release_session(const std::string& uuid) {
-  std::lock_guard<std::mutex> lock(sessions_mu_);
-  streaming_sessions_.erase(uuid);
 }
 
 }  // namespace resume_chat

@@ -1,14 +1,15 @@
-// POST /chat: verify → document → save user message → history → prompt → stream from
-// Claude, forwarding each token at once → save the reply → done. No database connection
-// is held while the reply streams. Response events: token, done, error (see README).
-#include <chrono>
+// POST /chat. On a request thread: verify → admit → document → save the question →
+// history → prompt → hand the connection to the upstream engine, which forwards each token
+// as it arrives. On a finisher thread, once the stream has ended: save the reply → `done`
+// or `error` → close → log line and metrics. No database connection is held while a reply
+// streams. Response events: token, done, error (chat_events.h, README's /chat contract).
 #include <ctime>
 #include <optional>
 
 #include "resume_chat/app.h"
+#include "resume_chat/chat_events.h"
 #include "resume_chat/chat_request.h"
 #include "resume_chat/chat_store.h"
-#include "resume_chat/claude_client.h"
 #include "resume_chat/history.h"
 #include "resume_chat/log.h"
 #include "resume_chat/messages.h"
@@ -16,70 +17,29 @@
 namespace resume_chat {
 namespace {
 
-const char* const kEventStreamType = "text/event-stream; charset=utf-8";
-constexpr std::chrono::seconds kHeartbeatInterval{5};
-
-std::string event_text(const char* name, const std::string& json) {
-  return std::string("event: ") + name + "\ndata: " + json + "\n\n";
-}
-
-bool write_event(Exchange& exchange, const char* name, const std::string& json) {
-  return exchange.write(event_text(name, json)) && exchange.flush();
-}
-
-std::string message_json(const std::string& text) {
-  return "{\"message\":\"" + json_escape(text) + "\"}";
-}
+const char* const kNoStore = "no-store, no-transform";
+// How long a finished stream's last event may wait for a reader that is not reading, and
+// how long nginx gets to close its end after the response.
+constexpr std::chrono::seconds kLastEventStall{10};
+constexpr std::chrono::seconds kCloseLinger{2};
 
 // A refusal before streaming: the status plus the same `error` event the stream would send.
 void refuse(Exchange& exchange, int status, const std::string& text, const Headers& extra = {}) {
-  Headers headers{{"Content-Type", kEventStreamType}, {"Cache-Control", "no-store, no-transform"}};
+  Headers headers{{"Content-Type", kEventStreamType}, {"Cache-Control", kNoStore}};
   headers.insert(headers.end(), extra.begin(), extra.end());
-  exchange.respond(status, std::move(headers), event_text("error", message_json(text)));
+  exchange.respond(status, std::move(headers), error_event(text));
 }
 
-std::string reply_error_text(const Reply& reply, bool stopping) {
-  switch (reply.status) {
-    case ReplyStatus::kComplete:
-      return "";
-    case ReplyStatus::kUnreachable:
-      return kErrorClaudeApi;
-    case ReplyStatus::kTimedOut:
-      return "Error: Claude stopped responding. Please try again.";
-    case ReplyStatus::kCancelled:
-      return stopping ? "Error: The server is restarting. Please send your message again."
-                      : "Error: The reply was stopped.";
-    case ReplyStatus::kIncomplete:
-      return "Error: The reply was interrupted. Please try again.";
-    case ReplyStatus::kApiError:
-      break;
-  }
-  if (reply.http_status == 401 || reply.http_status == 403) return kErrorClaudeApi;
-  if (reply.http_status == 429 || reply.error_type == "rate_limit_error") {
-    return "Error: Claude is receiving too many requests. Please try again in a moment.";
-  }
-  if (reply.http_status == 529 || reply.error_type == "overloaded_error") {
-    return "Error: Claude is overloaded right now. Please try again in a moment.";
-  }
-  return "Error: Claude could not answer (" +
-         (reply.error_type.empty() ? std::string("unknown error") : reply.error_type) +
-         "). Please try again.";
-}
-
-const char* reply_status_name(ReplyStatus status) {
-  switch (status) {
-    case ReplyStatus::kComplete: return "complete";
-    case ReplyStatus::kIncomplete: return "incomplete";
-    case ReplyStatus::kApiError: return "api_error";
-    case ReplyStatus::kUnreachable: return "unreachable";
-    case ReplyStatus::kTimedOut: return "timed_out";
-    case ReplyStatus::kCancelled: return "cancelled";
-  }
-  return "unknown";
-}
+// The chat route's state, carried through the engine to the finisher.
+struct ChatStream final : ReplyStream {
+  Session session;
+  LogLine log{"info"};
+  StreamRegistry::Ticket ticket;
+};
 
 // The metrics' view of a reply. A reply the user stopped (or a shutdown) is no upstream error.
-StreamOutcome stream_outcome(const Reply& reply, long long first_token_us, long long duration_us) {
+StreamOutcome stream_outcome(const ReplyStream& stream, long long duration_us) {
+  const Reply& reply = stream.reply;
   StreamOutcome out;
   out.outcome = reply_status_name(reply.status);
   switch (reply.status) {
@@ -93,7 +53,7 @@ StreamOutcome stream_outcome(const Reply& reply, long long first_token_us, long 
     default:
       out.upstream_error = out.outcome;
   }
-  out.first_token_us = first_token_us;
+  out.first_token_us = stream.first_token_us;
   out.duration_us = duration_us;
   out.input_tokens = reply.usage.input_tokens;
   out.output_tokens = reply.usage.output_tokens;
@@ -103,37 +63,39 @@ StreamOutcome stream_outcome(const Reply& reply, long long first_token_us, long 
   return out;
 }
 
-ClaudeClient& thread_client(const Config& config) {
-  thread_local std::optional<ClaudeClient> client;
-  if (!client) {
-    ClaudeConfig claude;
-    claude.base_url = config.anthropic_base_url;
-    claude.api_key = config.anthropic_api_key;
-    claude.model = config.claude_model;
-    claude.max_tokens = config.claude_max_tokens;
-    claude.idle_timeout_s = config.claude_idle_timeout_s;
-    client.emplace(std::move(claude));
+const char* cancel_reason_name(CancelReason why) {
+  switch (why) {
+    case CancelReason::kClientGone: return "gone";
+    case CancelReason::kClientTooSlow: return "too_slow";
+    case CancelReason::kShutdown: return "shutdown";
+    case CancelReason::kInternalError: return "internal_error";
+    case CancelReason::kNone: break;
   }
-  return *client;
+  return "";
 }
 
-class SessionClaim {
- public:
-  SessionClaim(std::function<void()> release) : release_(std::move(release)) {}
-  ~SessionClaim() { release_(); }
-  SessionClaim(const SessionClaim&) = delete;
-  SessionClaim& operator=(const SessionClaim&) = delete;
-
- private:
-  std::function<void()> release_;
-};
+void log_reply(LogLine& log, const ReplyStream& stream) {
+  const Reply& reply = stream.reply;
+  log.add("reply", reply_status_name(reply.status))
+      .add("stop_reason", reply.stop_reason).add("upstream_request_id", reply.request_id)
+      .add("input_tokens", reply.usage.input_tokens)
+      .add("output_tokens", reply.usage.output_tokens)
+      .add("cache_read_input_tokens", reply.usage.cache_read_input_tokens)
+      .add("cache_creation_input_tokens", reply.usage.cache_creation_input_tokens)
+      .add("retries", reply.retries)
+      .add("tokens_forwarded", stream.tokens_forwarded)
+      .add("first_token_us", stream.first_token_us);
+  if (reply.cancel_reason != CancelReason::kNone) {
+    log.add("client", cancel_reason_name(reply.cancel_reason));
+  }
+}
 
 }  // namespace
 
-void App::handle_chat(Exchange& exchange, LogLine& log) {
+bool App::handle_chat(Exchange& exchange, LogLine& log) {
   if (exchange.method() != "POST") {
     refuse(exchange, 405, "Error: Use POST to send a chat message.", {{"Allow", "POST"}});
-    return;
+    return false;
   }
   std::string body;
   // Worst case: every character of the longest message escaped as \uXXXX, plus a token.
@@ -141,17 +103,17 @@ void App::handle_chat(Exchange& exchange, LogLine& log) {
   BodyStatus read = exchange.read_body(body_limit, body);
   if (read == BodyStatus::kTooLarge) {
     refuse(exchange, 413, "Error: The message is too long.");
-    return;
+    return false;
   }
   if (read != BodyStatus::kOk) {
     refuse(exchange, 400, "Error: The request body was incomplete.");
-    return;
+    return false;
   }
   ChatRequestParse parsed =
       parse_chat_request(exchange.param("CONTENT_TYPE"), body, config_.max_message_chars);
   if (!parsed.request) {
     refuse(exchange, parsed.status, parsed.error);
-    return;
+    return false;
   }
   auto verified = signer_.verify(parsed.request->session_token, std::time(nullptr));
   if (verified.verdict != SessionSigner::Verdict::kValid) {
@@ -159,46 +121,44 @@ void App::handle_chat(Exchange& exchange, LogLine& log) {
            verified.verdict == SessionSigner::Verdict::kExpired
                ? "Error: This chat session has expired. Reload the page to start a new one."
                : "Error: This chat session is not valid. Reload the page to start a new one.");
-    return;
+    return false;
   }
   const Session& session = verified.session;
   log.add("session", session.uuid);
-  if (!claim_session(session.uuid)) {
-    refuse(exchange, 409, "Error: A reply is still streaming in this chat. Wait or stop it.");
-    return;
+  StreamRegistry::Admission admission = streams_.admit(session.uuid);
+  if (!admission.ticket) {
+    // Past capacity, say so at once rather than queue.
+    if (admission.refusal == StreamRegistry::Refusal::kSessionStreaming) {
+      refuse(exchange, 409, "Error: A reply is still streaming in this chat. Wait or stop it.");
+    } else {
+      refuse(exchange, 503, "Error: The chat is busy right now. Please try again in a moment.",
+             {{"Retry-After", "5"}});
+    }
+    return false;
   }
-  SessionClaim claim([this, &session] { release_session(session.uuid); });
-  // Past capacity, say so at once rather than queue: a queued stream would also take the
-  // threads that page loads need.
-  if (active_streams_.fetch_add(1) >= config_.stream_capacity) {
-    active_streams_.fetch_sub(1);
-    refuse(exchange, 503, "Error: The chat is busy right now. Please try again in a moment.",
-           {{"Retry-After", "5"}});
-    return;
-  }
-  SessionClaim stream_slot([this] { active_streams_.fetch_sub(1); });
-  stream_reply(exchange, session, parsed.request->message, log);
+  return start_stream(exchange, session, parsed.request->message, std::move(*admission.ticket),
+                      log);
 }
 
-void App::stream_reply(Exchange& exchange, const Session& session, const std::string& message,
-                       LogLine& log) {
+bool App::start_stream(Exchange& exchange, const Session& session, const std::string& message,
+                       StreamRegistry::Ticket ticket, LogLine& log) {
   DocumentLookup lookup = get_document_by_name(pool_, session.document_name);
   if (lookup.status != Lookup::kFound) {
     bool db_error = lookup.status == Lookup::kDatabaseError;
     if (db_error) log.add("db_error", lookup.error);
     refuse(exchange, db_error ? 503 : 404,
            db_error ? kErrorDatabase : error_not_found(session.document_name));
-    return;
+    return false;
   }
   if (!prompt_.exists()) {  // cached, but a removed template means a broken deployment
     refuse(exchange, 503, error_template_missing(prompt_.path()));
     log.add("error", "prompt template missing");
-    return;
+    return false;
   }
   if (std::string error = save_message(pool_, session.uuid, "user", message); !error.empty()) {
     log.add("db_error", error).add("not_stored", "user message");
     refuse(exchange, 503, kErrorDatabase);
-    return;
+    return false;
   }
   HistoryLookup history = get_session_history(pool_, session.uuid);
   auto prompt = history.ok ? prompt_.render(lookup.document.resume, lookup.document.jd)
@@ -206,63 +166,70 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
   if (!history.ok || !prompt) {
     if (!history.ok) log.add("db_error", history.error);
     refuse(exchange, 503, history.ok ? error_template_missing(prompt_.path()) : kErrorDatabase);
-    return;
+    return false;
   }
-  exchange.write_head(200, {{"Content-Type", kEventStreamType}, {"Cache-Control", "no-store, no-transform"}});
-  exchange.flush();  // headers now: the browser knows the stream has started
-  long tokens = 0;
-  long long first_token_us = -1;
-  auto last_write = std::chrono::steady_clock::now();
-  TextSink forward = [&](std::string_view text) {
-    if (++tokens == 1) first_token_us = exchange.elapsed_us();
-    last_write = std::chrono::steady_clock::now();
-    return write_event(exchange, "token", "{\"text\":\"" + json_escape(text) + "\"}");
-  };
-  // Called about once a second by the client. While Claude is silent, a comment line keeps
-  // proxies from timing out, and a closed connection (the browser left) stops the stream
-  // and frees the session now rather than at the next write.
-  auto heartbeat = [&] {
-    if (std::chrono::steady_clock::now() - last_write >= kHeartbeatInterval) {
-      last_write = std::chrono::steady_clock::now();
-      return exchange.write(": ping\n\n") && exchange.flush();
-    }
-    return !exchange.peer_closed();
-  };
+  auto stream = std::make_unique<ChatStream>();
+  stream->api_body = build_messages_body(claude_, *prompt, format_message_history(history.messages));
+  stream->accepted = exchange.accepted();
+  stream->session = session;
+  stream->ticket = std::move(ticket);
+  const std::string head =
+      exchange.head(200, {{"Content-Type", kEventStreamType}, {"Cache-Control", kNoStore}});
+  stream->downstream = exchange.detach(200);
+  stream->downstream.queue(head);  // the browser knows at once that the stream has started
   log.add("pre_upstream_us", exchange.elapsed_us());
-  Reply reply = thread_client(config_).stream(*prompt, format_message_history(history.messages),
-                                              forward, &stopping_, heartbeat);
-  if (reply.status == ReplyStatus::kCancelled && exchange.peer_closed()) {
-    log.add("client", "gone");
-  }
-  finish_reply(exchange, session, reply, log);
-  log.add("tokens_forwarded", tokens).add("first_token_us", first_token_us);
-  metrics_.count_stream(stream_outcome(reply, first_token_us, exchange.elapsed_us()));
+  stream->log = std::move(log);
+  engine_.submit(std::move(stream));
+  return true;
 }
 
-void App::finish_reply(Exchange& exchange, const Session& session, const Reply& reply,
-                       LogLine& log) {
-  log.add("reply", reply_status_name(reply.status))
-      .add("stop_reason", reply.stop_reason).add("upstream_request_id", reply.request_id)
-      .add("input_tokens", reply.usage.input_tokens)
-      .add("output_tokens", reply.usage.output_tokens)
-      .add("cache_read_input_tokens", reply.usage.cache_read_input_tokens)
-      .add("cache_creation_input_tokens", reply.usage.cache_creation_input_tokens)
-      .add("retries", reply.retries);
-  // What the user saw is stored, complete or not, so the transcript matches the page.
-  std::string save_error;
-  if (!reply.text.empty()) save_error = save_message(pool_, session.uuid, "assistant", reply.text);
-  if (!save_error.empty()) {
-    log.set_level("error").add("db_error", save_error).add("not_stored", "assistant reply");
-    write_event(exchange, "error",
-                message_json("Error: The reply could not be saved. " + kErrorDatabase));
-    return;
+void App::run_finisher() {
+  while (std::optional<std::unique_ptr<ReplyStream>> ended = ended_.pop()) {
+    try {
+      finish_stream(**ended);
+    } catch (...) {  // out of memory while closing: the connection closes with the stream
+      log_event("error", "a stream could not be finished cleanly");
+    }
   }
-  if (reply.status == ReplyStatus::kComplete) {
-    write_event(exchange, "done", "{}");
-    return;
+}
+
+// The end of a stream, where blocking is allowed. What the reader saw is stored, complete or
+// not, so the transcript matches the page; then the last event, then the log line.
+void App::finish_stream(ReplyStream& ended) {
+  auto& stream = static_cast<ChatStream&>(ended);
+  LogLine& log = stream.log;
+  const Reply& reply = stream.reply;
+  std::string last_event;
+  try {
+    log_reply(log, stream);
+    std::string save_error;
+    if (!reply.text.empty()) save_error = save_reply(pool_, stream.session.uuid, reply.text);
+    stream.ticket.release_session();  // stored: the session's next message may start
+    if (!save_error.empty()) {
+      log.set_level("error").add("db_error", save_error).add("not_stored", "assistant reply");
+      last_event = error_event("Error: The reply could not be saved. " + kErrorDatabase);
+    } else if (reply.status == ReplyStatus::kComplete) {
+      last_event = done_event();
+    } else {
+      if (reply.status != ReplyStatus::kCancelled) {
+        log.set_level("warning").add("upstream_error", describe(reply));
+      }
+      last_event = error_event(reply_error_text(reply));
+    }
+  } catch (...) {  // a stream that started always ends with an event
+    log.set_level("error").add("error", "exception while finishing the stream");
+    last_event = error_event("Error: Something went wrong on the server. Please try again.");
   }
-  log.set_level("warning").add("upstream_error", describe(reply));
-  write_event(exchange, "error", message_json(reply_error_text(reply, stopping_)));
+  FcgiConnection& out = stream.downstream;
+  out.queue(last_event);
+  out.queue_end();
+  out.drain_within(kLastEventStall);
+  out.close_gracefully(kCloseLinger);
+  const long long duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - stream.accepted).count();
+  log.add("status", 200).add("duration_us", duration_us).emit();
+  metrics_.count_request("/chat", 200);
+  metrics_.count_stream(stream_outcome(stream, duration_us));
 }
 
 }  // namespace resume_chat

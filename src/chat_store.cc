@@ -51,16 +51,36 @@ DocumentLookup get_document_by_name(DbPool& pool, const std::string& name) {
   return lookup;
 }
 
+namespace {
+
+const char* const kInsertMessage =
+    "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
+    "VALUES (clock_timestamp(), $1, $2, $3)";
+
+}  // namespace
+
 std::string save_message(DbPool& pool, const std::string& session_uuid,
                          const std::string& message_type, const std::string& contents) {
   DbLease lease = pool.acquire();
   if (!lease) return lease.error();
-  PgResultPtr result = exec_params(
-      lease.get(),
-      "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
-      "VALUES (clock_timestamp(), $1, $2, $3)",
-      {session_uuid, message_type, contents});
+  PgResultPtr result = exec_params(lease.get(), kInsertMessage, {session_uuid, message_type, contents});
   return result_ok(result.get()) ? "" : last_error(lease.get(), result.get());
+}
+
+// The connection that fails is nearly always one the server closed while it sat idle
+// (a restart, a failover): the statement never reached the server, so retrying it on a
+// fresh connection does not store the reply twice.
+std::string save_reply(DbPool& pool, const std::string& session_uuid, const std::string& text) {
+  std::string error;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    DbLease lease = pool.acquire(kReplySaveWait);
+    if (!lease) return lease.error() + " (waited " + std::to_string(kReplySaveWait.count()) + " s)";
+    PgResultPtr result = exec_params(lease.get(), kInsertMessage, {session_uuid, "assistant", text});
+    if (result_ok(result.get())) return "";
+    error = last_error(lease.get(), result.get());
+    if (PQstatus(lease.get()) != CONNECTION_BAD) break;
+  }
+  return error;
 }
 
 HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid) {

@@ -1,6 +1,8 @@
 // Reading and validating settings; defaults live in config.h.
 #include "resume_chat/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <initializer_list>
@@ -115,6 +117,11 @@ ConfigResult load_config(const EnvLookup& env) {
   while (!config.anthropic_base_url.empty() && config.anthropic_base_url.back() == '/') {
     config.anthropic_base_url.pop_back();
   }
+  config.anthropic_ca_file = in.text("ANTHROPIC_CA_FILE");
+  if (!config.anthropic_ca_file.empty() && access(config.anthropic_ca_file.c_str(), R_OK) != 0) {
+    in.fail("ANTHROPIC_CA_FILE " + config.anthropic_ca_file +
+            " cannot be read: give the path of a PEM file of CA certificates");
+  }
   config.claude_model = in.text("CLAUDE_MODEL", config.claude_model);
   config.claude_max_tokens = in.number("CLAUDE_MAX_TOKENS", config.claude_max_tokens, 1, 64000);
   config.claude_idle_timeout_s =
@@ -125,12 +132,8 @@ ConfigResult load_config(const EnvLookup& env) {
   config.prompt_template = in.text("PROMPT_TEMPLATE", config.prompt_template);
   config.templates_dir = in.text("TEMPLATES_DIR", config.templates_dir);
   config.session_secret = in.text("SESSION_SECRET");
-  config.threads = in.number("WORKER_THREADS", config.threads, 1, 1024);
-  // Streams hold a thread for minutes: keep a few threads for page loads by default.
-  config.stream_capacity = in.number("STREAM_CAPACITY", std::max(1, config.threads - 4), 1, 1024);
-  if (config.stream_capacity > config.threads) {
-    in.fail("STREAM_CAPACITY must not exceed WORKER_THREADS (each stream holds a thread)");
-  }
+  config.threads = in.number("WORKER_THREADS", config.threads, 1, 256);
+  config.stream_capacity = in.number("STREAM_CAPACITY", config.stream_capacity, 1, 100000);
   config.max_message_chars = in.number("MAX_MESSAGE_CHARS", config.max_message_chars, 1, 100000);
   config.shutdown_grace_s = in.number("SHUTDOWN_GRACE_S", config.shutdown_grace_s, 0, 3600);
   config.document_cache_ms = in.number("DOCUMENT_CACHE_MS", config.document_cache_ms, 0, 60000);

@@ -113,9 +113,11 @@ std::string DbPool::open() {
   return lease ? "" : lease.error();
 }
 
-DbLease DbPool::acquire() {
+DbLease DbPool::acquire() { return acquire(std::chrono::milliseconds(config_.acquire_timeout_ms)); }
+
+DbLease DbPool::acquire(std::chrono::milliseconds wait) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(config_.acquire_timeout_ms);
+  const auto deadline = Clock::now() + wait;
   std::unique_lock<std::mutex> lock(mu_);
   bool waited = false;
   for (;;) {

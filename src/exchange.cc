@@ -1,8 +1,6 @@
 // FastCGI request/response wrapper; see exchange.h for the write-error rule.
 #include "resume_chat/exchange.h"
 
-#include <poll.h>
-
 #include <cctype>
 #include <cstdlib>
 
@@ -18,7 +16,9 @@ const char* status_reason(int status) {
     case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
+    case 410: return "Gone";
     case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
@@ -73,15 +73,29 @@ BodyStatus Exchange::read_body(size_t limit, std::string& body) {
   return BodyStatus::kOk;
 }
 
-bool Exchange::write_head(int status, const Headers& headers) {
+std::string Exchange::head(int status, const Headers& headers) const {
   std::string head = "Status: " + std::to_string(status) + " " + status_reason(status) + "\r\n";
   for (const auto& [name, value] : headers) head += name + ": " + value + "\r\n";
   // The id of this request's log line: a user reporting a problem can quote it.
   if (!request_id_.empty()) head += "X-Request-Id: " + request_id_ + "\r\n";
   head += "\r\n";
+  return head;
+}
+
+bool Exchange::write_head(int status, const Headers& headers) {
   head_written_ = true;
   status_ = status;
-  return write(head);
+  return write(head(status, headers));
+}
+
+FcgiConnection Exchange::detach(int status) {
+  FCGX_FFlush(request_.out);  // normally empty: nothing was written through libfcgi
+  const int fd = request_.ipcFd, id = request_.requestId;
+  FCGX_Free(&request_, 0);  // the socket stays open; the server's FCGX_Finish_r is then a no-op
+  request_.ipcFd = -1;
+  head_written_ = true;
+  status_ = status;
+  return FcgiConnection(fd, id);
 }
 
 bool Exchange::respond(int status, Headers headers, std::string_view body) {
@@ -103,16 +117,5 @@ bool Exchange::flush() {
 }
 
 bool Exchange::client_gone() const { return FCGX_GetError(request_.out) != 0; }
-
-// A failed write is the only signal libfcgi gives, and there is no write while Claude is
-// silent; nginx closes the connection at once when the browser goes (runtime-conventions.md,
-// "Client disconnect"), which poll sees as POLLRDHUP. ipcFd is below libfcgi's "don't use"
-// line, but it has been the request's socket in every libfcgi release.
-bool Exchange::peer_closed() const {
-  if (client_gone()) return true;
-  if (request_.ipcFd < 0) return false;
-  pollfd fd{request_.ipcFd, POLLRDHUP, 0};
-  return poll(&fd, 1, 0) == 1 && (fd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
-}
 
 }  // namespace resume_chat

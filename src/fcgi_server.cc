@@ -2,6 +2,8 @@
 #include "resume_chat/fcgi_server.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -21,6 +24,9 @@ namespace resume_chat {
 namespace {
 
 constexpr int kBacklog = 1024;
+// nginx sends a request's parameters and body at once; a peer silent this long mid-request is
+// dropped, so no connection can hold a request thread for longer.
+constexpr int kRequestReadTimeoutS = 5;
 
 sigset_t termination_signals() {
   sigset_t set;
@@ -87,10 +93,9 @@ int listen_tcp(const std::string& spec, std::string& error) {
 }
 
 // Threads take turns to accept, the most recently idle first. Left to the kernel, threads
-// blocked in accept() are woken in FIFO order: with hundreds of threads (sized for long
-// streams) every page load would run on a cold thread, its stack and malloc arena out of
-// cache. The turn covers FCGX_Accept_r only (accept and the request's parameters, which
-// nginx sends at once).
+// blocked in accept() are woken in FIFO order, so a page load would run on the coldest
+// thread, its stack and malloc arena out of cache. The turn covers accept(2) only: reading
+// the request's parameters happens after it is passed on, so a silent peer holds up no one.
 class AcceptTurns {
  public:
   void take(std::condition_variable& mine) {
@@ -122,15 +127,58 @@ class AcceptTurns {
   std::condition_variable* next_ = nullptr;          // guarded by mu_
 };
 
-void serve_thread(int fd, AcceptTurns& turns, const std::function<void(Exchange&)>& handler) {
-  FCGX_Request request;
-  FCGX_InitRequest(&request, fd, 0);
-  std::condition_variable my_turn;
+bool is_transient_accept_error(int error) {
+  return error == EINTR || error == ECONNABORTED || error == EPROTO || error == EMFILE ||
+         error == ENFILE || error == ENOBUFS || error == ENOMEM || error == EAGAIN;
+}
+
+// Accepts the next connection, or returns -1 once the socket is shut down.
+int accept_next(int listen_fd, AcceptTurns& turns, std::condition_variable& my_turn) {
   for (;;) {
     turns.take(my_turn);
-    int accepted = FCGX_Accept_r(&request);
+    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    int error = errno;
     turns.pass();
-    if (accepted < 0) break;  // shut down: the next thread fails the same way and passes on
+    if (fd >= 0) return fd;
+    if (!is_transient_accept_error(error)) return -1;
+    if (error == EMFILE || error == ENFILE) {
+      log_event("error", "accept: out of file descriptors; raise the limit or STREAM_CAPACITY");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+void configure_connection(int fd) {
+  sockaddr_storage addr{};
+  socklen_t length = sizeof(addr);
+  int on = 1;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0 &&
+      (addr.ss_family == AF_INET || addr.ss_family == AF_INET6)) {
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));  // tokens go out at once
+  }
+  timeval timeout{kRequestReadTimeoutS, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+}
+
+// libfcgi reads the request (BEGIN_REQUEST, PARAMS) from a connection it believes it kept
+// from a previous request; its own accept path would be entered only on a failure, and
+// with no listening socket (-1) it fails at once instead of blocking. So the accept above
+// stays ours: LIFO turns, and no turn held while a peer is slow to send.
+bool read_request(FCGX_Request& request, int fd) {
+  request.ipcFd = fd;
+  request.keepConnection = 1;
+  return FCGX_Accept_r(&request) == 0;  // on failure libfcgi has closed fd
+}
+
+void serve_thread(int fd, AcceptTurns& turns, const std::function<void(Exchange&)>& handler) {
+  FCGX_Request request;
+  FCGX_InitRequest(&request, -1, 0);
+  std::condition_variable my_turn;
+  for (;;) {
+    int connection = accept_next(fd, turns, my_turn);
+    if (connection < 0) break;  // shut down: the next thread fails the same way and passes on
+    configure_connection(connection);
+    if (!read_request(request, connection)) continue;
     {
       Exchange exchange(request);
       handler(exchange);

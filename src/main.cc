@@ -3,13 +3,11 @@
 // before a single request is accepted.
 #include <curl/curl.h>
 #include <fcgiapp.h>
+#include <sys/resource.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "resume_chat/app.h"
 #include "resume_chat/chat_store.h"
@@ -20,6 +18,7 @@
 #include "resume_chat/fcgi_server.h"
 #include "resume_chat/log.h"
 #include "resume_chat/mustache.h"
+#include "resume_chat/upstream_engine.h"
 
 using namespace resume_chat;
 
@@ -58,12 +57,8 @@ std::string check_database(DbPool& pool, const Config& config) {
          database_hint(config);
 }
 
-std::string check_anthropic(const Config& config) {
-  ClaudeConfig claude;
-  claude.base_url = config.anthropic_base_url;
-  claude.api_key = config.anthropic_api_key;
-  claude.model = config.claude_model;
-  KeyCheck check = check_api_key(claude, 5);
+std::string check_anthropic(UpstreamEngine& engine, const Config& config) {
+  KeyCheck check = engine.check_api_key(std::chrono::seconds(5));
   switch (check.status) {
     case KeyStatus::kValid:
       return "";
@@ -71,6 +66,11 @@ std::string check_anthropic(const Config& config) {
       return "the Anthropic API rejected ANTHROPIC_API_KEY (HTTP " +
              std::to_string(check.http_status) + "): set a valid key from console.anthropic.com";
     case KeyStatus::kUnreachable:
+      if (check.detail.find("certificate") != std::string::npos) {
+        return "the TLS certificate of " + config.anthropic_base_url + " was not accepted (" +
+               check.detail + "): set ANTHROPIC_CA_FILE to the CA that signed it (a corporate "
+               "TLS proxy's, say), or unset it to use the system's CA store";
+      }
       return "cannot reach the Anthropic API at " + config.anthropic_base_url + " (" +
              check.detail + "): check the network and ANTHROPIC_BASE_URL";
     case KeyStatus::kUnexpected:
@@ -78,6 +78,31 @@ std::string check_anthropic(const Config& config) {
   }
   return "unexpected answer from the Anthropic API at " + config.anthropic_base_url + " (" +
          check.detail + "): check ANTHROPIC_BASE_URL";
+}
+
+// Every stream holds its FastCGI connection open (an HTTP/2 connection to the API carries
+// about a hundred streams; plain HTTP, one each), so the capacity needs file descriptors.
+long descriptors_needed(const Config& config) {
+  const bool multiplexed = config.anthropic_base_url.rfind("https://", 0) == 0;
+  const long upstream = multiplexed ? config.stream_capacity / 50 + 8 : config.stream_capacity;
+  return config.stream_capacity + upstream + config.threads + config.database.pool_max + 64;
+}
+
+// Raises the soft limit on open files to the hard one; "" or why the capacity cannot fit.
+std::string raise_file_limit(const Config& config, long& limit) {
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+    getrlimit(RLIMIT_NOFILE, &files);
+  }
+  limit = files.rlim_cur == RLIM_INFINITY ? 1L << 20 : static_cast<long>(files.rlim_cur);
+  const long needed = descriptors_needed(config);
+  if (limit >= needed) return "";
+  return "STREAM_CAPACITY=" + std::to_string(config.stream_capacity) + " needs about " +
+         std::to_string(needed) + " open files, but the limit is " + std::to_string(limit) +
+         ": raise it (systemd LimitNOFILE=, docker --ulimit nofile=) or lower STREAM_CAPACITY";
 }
 
 }  // namespace
@@ -88,6 +113,10 @@ int main() {
   ConfigResult loaded = load_config(process_env());
   if (!loaded.config) return fail(kConfig, loaded.error);
   const Config& config = *loaded.config;
+  long file_limit = 0;
+  if (auto error = raise_file_limit(config, file_limit); !error.empty()) {
+    return fail(kConfig, error);
+  }
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   install_escape_policy();
@@ -95,7 +124,13 @@ int main() {
   if (auto error = check_database(pool, config); !error.empty()) {
     return fail(kDatabase, error);
   }
-  if (auto error = check_anthropic(config); !error.empty()) return fail(kAnthropic, error);
+  EndedStreams ended;
+  const ClaudeConfig claude = claude_config(config);
+  UpstreamEngine engine(claude,
+                        [&ended](std::unique_ptr<ReplyStream> stream) { ended.push(std::move(stream)); },
+                        UpstreamEngine::limits_for(claude, config.stream_capacity));
+  if (auto error = engine.start(); !error.empty()) return fail(kAnthropic, error);
+  if (auto error = check_anthropic(engine, config); !error.empty()) return fail(kAnthropic, error);
   PromptTemplate prompt(config.prompt_template);
   if (!prompt.exists()) {
     return fail(kTemplate, "system prompt template not found at " + config.prompt_template +
@@ -113,32 +148,15 @@ int main() {
   if (auto error = server.listen(config.fcgi_socket); !error.empty()) {
     return fail(kListen, error);
   }
-  App app(config, pool, std::move(*page), prompt);
+  App app(config, pool, std::move(*page), prompt, engine, ended);
   LogLine("info").add("msg", "ready").add("listen", server.endpoint())
-      .add("threads", config.threads).add("model", config.claude_model).emit();
-  // On SIGTERM: no new requests; streams in flight get `grace_s` to finish, then are
-  // cancelled (their partial replies are stored) so the worker exits in bounded time.
-  std::mutex grace_mu;
-  std::condition_variable grace_cv;
-  bool drained = false;
-  std::thread grace_timer;
-  server.serve(config.threads, [&app](Exchange& exchange) { app.handle(exchange); },
-               [&] {
-                 grace_timer = std::thread([&] {
-                   std::unique_lock<std::mutex> lock(grace_mu);
-                   if (!grace_cv.wait_for(lock, std::chrono::seconds(config.shutdown_grace_s),
-                                          [&] { return drained; })) {
-                     log_event("warning", "grace period over: cancelling streams in flight");
-                     app.stopping() = true;
-                   }
-                 });
-               });
-  {
-    std::lock_guard<std::mutex> lock(grace_mu);
-    drained = true;
-  }
-  grace_cv.notify_all();
-  if (grace_timer.joinable()) grace_timer.join();
+      .add("threads", config.threads).add("stream_capacity", config.stream_capacity)
+      .add("open_files_limit", file_limit).add("model", config.claude_model).emit();
+  server.serve(config.threads, [&app](Exchange& exchange) { app.handle(exchange); }, nullptr);
+  // No request is in progress now. Streams in flight get the grace period, then end as
+  // cancelled (their partial replies are stored), so the worker exits in bounded time.
+  app.drain(std::chrono::seconds(config.shutdown_grace_s));
+  engine.stop();
   pool.close();
   curl_global_cleanup();
   log_event("info", "stopped");

@@ -140,6 +140,10 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "resume_chat_upstream_retries_total", "counter",
          "Requests to the Anthropic API retried (connection errors, 429, 5xx, 529).");
   sample(out, "resume_chat_upstream_retries_total", "", std::to_string(retries_.load()));
+  header(out, "resume_chat_upstream_connections_opened_total", "counter",
+         "Connections opened to the Anthropic API (HTTP/2: many streams share one).");
+  sample(out, "resume_chat_upstream_connections_opened_total", "",
+         std::to_string(gauges.upstream_connections_opened));
   header(out, "resume_chat_page_document_reads_total", "counter",
          "Documents a page needed, by source: the short-lived cache or the database.");
   sample(out, "resume_chat_page_document_reads_total", "source=\"cache\"",

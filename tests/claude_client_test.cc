@@ -1,60 +1,64 @@
-// The Messages API client: request body, retry policy (pure functions), and real streams
-// from the simulator for each scenario: text, outcome, retries, cancellation.
+// The Messages API's side of a reply without any I/O: the request body, one attempt read
+// from raw header lines and body bytes (recorded streams, every chunking), error bodies,
+// and what each outcome means to the user.
 #define BOOST_TEST_MODULE claude_client
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
 #include <rapidjson/document.h>
 
-#include <chrono>
+#include <fstream>
+#include <sstream>
 
 #include "resume_chat/claude_client.h"
-#include "support/simulator.h"
+#include "resume_chat/messages.h"
 
 using namespace resume_chat;
 
 namespace {
 
-struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-  ~CurlGlobal() { curl_global_cleanup(); }
-};
-BOOST_TEST_GLOBAL_FIXTURE(CurlGlobal);
-
-ClaudeConfig config_for(const std::string& url, const std::string& key = "sk-ant-sim-local") {
-  ClaudeConfig config;
-  config.base_url = url;
-  config.api_key = key;
-  config.model = "claude-haiku-4-5-20251001";
-  config.max_tokens = 256;
-  config.idle_timeout_s = 2;
-  return config;
+std::string recorded(const std::string& name) {
+  std::ifstream file("tests/data/streams/" + name + ".sse", std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  BOOST_REQUIRE(!text.str().empty());
+  return text.str();
 }
 
-struct Run {
+struct Fed {
   Reply reply;
   std::string seen;
-  int pieces = 0;
+  long status = 0;
+  RetryHints hints;
 };
 
-Run ask(ClaudeClient& client, const std::string& message, std::atomic<bool>* cancel = nullptr,
-        int refuse_after = -1) {
-  Run run;
-  run.reply = client.stream("You are a test.", {{"user", message}},
-                            [&](std::string_view t) {
-                              if (refuse_after >= 0 && run.pieces >= refuse_after) return false;
-                              ++run.pieces;
-                              run.seen += t;
-                              return true;
-                            },
-                            cancel);
-  return run;
+// One attempt: the header lines, then the body in chunks of `chunk` bytes.
+Fed feed(const std::vector<std::string>& headers, const std::string& body, size_t chunk = 4096,
+         const std::string& transfer_error = "", bool timed_out = false) {
+  Fed fed;
+  ApiAttempt attempt([&](std::string_view text) {
+    fed.seen += text;
+    return true;
+  });
+  for (const auto& line : headers) attempt.on_header_line(line + "\r\n");
+  for (size_t at = 0; at < body.size(); at += chunk) {
+    if (!attempt.on_body(std::string_view(body).substr(at, chunk))) break;
+  }
+  attempt.classify(transfer_error, timed_out, fed.reply);
+  fed.status = attempt.http_status();
+  fed.hints = attempt.hints();
+  return fed;
 }
+
+const std::vector<std::string> kOk = {"HTTP/2 200", "content-type: text/event-stream",
+                                      "request-id: req_123"};
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(request_body_is_valid_json_with_every_field) {
-  ClaudeConfig config = config_for("http://x");
+  ClaudeConfig config;
+  config.model = "claude-haiku-4-5-20251001";
+  config.max_tokens = 256;
   std::string body = build_messages_body(
       config, "sys \"quoted\" R&D <Team>\n",
       {{"user", "a\tb\x01 \xE6\x97\xA5 \"q\" \\"}, {"assistant", "reply"}, {"user", "next"}});
@@ -76,121 +80,87 @@ BOOST_AUTO_TEST_CASE(request_body_is_valid_json_with_every_field) {
              std::string("ephemeral"));
 }
 
-BOOST_AUTO_TEST_CASE(retry_decisions_follow_the_sdks) {
-  RetryHints none;
-  for (long status : {408L, 409L, 429L, 500L, 502L, 503L, 529L}) {
-    BOOST_TEST(should_retry(status, false, none), status);
-  }
-  for (long status : {400L, 401L, 403L, 404L, 413L, 422L}) {
-    BOOST_TEST(!should_retry(status, false, none), status);
-  }
-  BOOST_TEST(should_retry(0, true, none));
-  BOOST_TEST(!should_retry(529, false, RetryHints{"false", "", ""}));
-  BOOST_TEST(should_retry(400, false, RetryHints{"true", "", ""}));
+BOOST_AUTO_TEST_CASE(api_headers_are_the_documented_ones) {
+  ClaudeConfig config;
+  config.api_key = "sk-test";
+  auto lines = api_header_lines(config);
+  BOOST_TEST(lines[0] == "x-api-key: sk-test");
+  BOOST_TEST(lines[1] == "anthropic-version: 2023-06-01");
+  BOOST_TEST(lines[2] == "content-type: application/json");
 }
 
-BOOST_AUTO_TEST_CASE(retry_delays_honour_headers_then_back_off) {
-  BOOST_TEST(retry_delay_ms(0, RetryHints{"", "250", "9"}, 0) == 250);
-  BOOST_TEST(retry_delay_ms(0, RetryHints{"", "", "2"}, 0) == 2000);
-  BOOST_TEST(retry_delay_ms(0, RetryHints{"", "", "1.5"}, 0) == 1500);
-  // Out of (0, 60] → backoff: 0.5 s doubling, capped at 8 s, minus up to 25 % jitter.
-  BOOST_TEST(retry_delay_ms(0, RetryHints{"", "", "0"}, 0) == 500);
-  BOOST_TEST(retry_delay_ms(1, RetryHints{"", "", "120"}, 0) == 1000);
-  BOOST_TEST(retry_delay_ms(2, RetryHints{}, 1.0) == 1500);
-  BOOST_TEST(retry_delay_ms(10, RetryHints{}, 0) == 8000);
-}
-
-BOOST_AUTO_TEST_CASE(api_key_check) {
-  test_support::Simulator sim;
-  BOOST_TEST((check_api_key(config_for(sim.url())).status == KeyStatus::kValid));
-  KeyCheck bad = check_api_key(config_for(sim.url(), "sk-ant-wrong"));
-  BOOST_TEST((bad.status == KeyStatus::kInvalid));
-  BOOST_TEST(bad.http_status == 401);
-  BOOST_TEST((check_api_key(config_for("http://127.0.0.1:1"), 2).status == KeyStatus::kUnreachable));
-}
-
-BOOST_AUTO_TEST_CASE(complete_streams_in_every_wire_format) {
-  test_support::Simulator sim;
-  ClaudeClient client(config_for(sim.url()));
-  const Run normal = ask(client, "hi");
-  BOOST_TEST((normal.reply.status == ReplyStatus::kComplete));
-  BOOST_TEST(normal.pieces > 20);
-  BOOST_TEST(normal.reply.text == normal.seen);
-  BOOST_TEST(normal.reply.stop_reason == "end_turn");
-  BOOST_TEST(normal.reply.usage.output_tokens > 1);
-  BOOST_TEST(normal.reply.request_id.rfind("req_sim_", 0) == 0u);
-  const Run unicode = ask(client, "[sim:unicode]");
-  for (const char* scenario : {"[sim:tiny-chunks]", "[sim:crlf]", "[sim:cr]"}) {
-    Run run = ask(client, scenario);
-    BOOST_TEST((run.reply.status == ReplyStatus::kComplete), scenario);
-    BOOST_TEST(run.seen == unicode.seen, scenario);
+BOOST_AUTO_TEST_CASE(a_complete_stream_whatever_the_chunking) {
+  const std::string body = recorded("documented");
+  const Fed whole = feed(kOk, body);
+  BOOST_TEST((whole.reply.status == ReplyStatus::kComplete));
+  BOOST_TEST(whole.reply.request_id == "req_123");
+  BOOST_TEST(whole.reply.stop_reason == "end_turn");
+  BOOST_TEST(!whole.seen.empty());
+  for (size_t chunk : {1u, 2u, 3u, 7u, 64u}) {
+    const Fed split = feed(kOk, body, chunk);
+    BOOST_TEST((split.reply.status == ReplyStatus::kComplete), chunk);
+    BOOST_TEST(split.seen == whole.seen, chunk);
   }
-  for (const char* scenario : {"[sim:noise]", "[sim:thinking]", "[sim:tool_use]", "[sim:citations]"}) {
-    Run run = ask(client, scenario);
-    BOOST_TEST((run.reply.status == ReplyStatus::kComplete), scenario);
-    BOOST_TEST(run.seen == normal.seen, scenario);
-  }
-  BOOST_TEST(ask(client, "[sim:echo] x").seen == "echo: 1 messages; last: [sim:echo] x");
+  BOOST_TEST((feed({"HTTP/1.1 200 OK"}, recorded("crlf")).reply.status == ReplyStatus::kComplete));
 }
 
-BOOST_AUTO_TEST_CASE(broken_streams_keep_their_partial_text) {
-  test_support::Simulator sim;
-  ClaudeClient client(config_for(sim.url()));
-  struct Case { const char* message; ReplyStatus status; };
-  for (Case c : {Case{"[sim:error-midstream]", ReplyStatus::kApiError},
-                 Case{"[sim:drop]", ReplyStatus::kIncomplete},
-                 Case{"[sim:reset]", ReplyStatus::kIncomplete},
-                 Case{"[sim:truncated]", ReplyStatus::kIncomplete}}) {
-    Run run = ask(client, c.message);
-    BOOST_TEST((run.reply.status == c.status), c.message << ": " << describe(run.reply));
-    BOOST_TEST(!run.reply.text.empty(), c.message);
-    BOOST_TEST(run.reply.text == run.seen);
-    BOOST_TEST(run.reply.retries == 0, c.message);  // text was shown: never retried
-  }
-  BOOST_TEST(ask(client, "[sim:error-midstream]").reply.error_type == "overloaded_error");
+BOOST_AUTO_TEST_CASE(broken_streams_are_incomplete_or_errors) {
+  Fed truncated = feed(kOk, recorded("truncated"));
+  BOOST_TEST((truncated.reply.status == ReplyStatus::kIncomplete));
+  BOOST_TEST(truncated.reply.error_message == "stream ended without message_stop");
+  Fed dropped = feed(kOk, recorded("truncated"), 4096, "Stream error in the HTTP/2 framing layer");
+  BOOST_TEST(dropped.reply.error_message == "Stream error in the HTTP/2 framing layer");
+  Fed midstream = feed(kOk, recorded("error-midstream"));
+  BOOST_TEST((midstream.reply.status == ReplyStatus::kApiError));
+  BOOST_TEST(midstream.reply.error_type == "overloaded_error");
+  BOOST_TEST(!midstream.seen.empty());
+  Fed silent = feed(kOk, recorded("truncated"), 4096, "", /*timed_out=*/true);
+  BOOST_TEST((silent.reply.status == ReplyStatus::kTimedOut));
 }
 
-BOOST_AUTO_TEST_CASE(http_errors_retry_only_when_allowed) {
-  test_support::Simulator sim;
-  ClaudeClient client(config_for(sim.url()));
-  Run flaky = ask(client, "[sim:flaky-529]");
-  BOOST_TEST((flaky.reply.status == ReplyStatus::kComplete));
-  BOOST_TEST(flaky.reply.retries == 1);
-  Run overloaded = ask(client, "[sim:http-529]");
+BOOST_AUTO_TEST_CASE(error_statuses_keep_the_api_error_and_retry_hints) {
+  Fed overloaded = feed({"HTTP/2 529", "x-should-retry: false", "retry-after-ms: 250",
+                         "retry-after: 3", "request-id: req_9"},
+                        R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
+  BOOST_TEST(overloaded.status == 529);
   BOOST_TEST((overloaded.reply.status == ReplyStatus::kApiError));
-  BOOST_TEST(overloaded.reply.retries == 2);
-  BOOST_TEST(overloaded.reply.http_status == 529);
   BOOST_TEST(overloaded.reply.error_type == "overloaded_error");
-  Run bad_request = ask(client, "[sim:http-400]");
-  BOOST_TEST(bad_request.reply.retries == 0);
-  BOOST_TEST(bad_request.reply.error_type == "invalid_request_error");
-  BOOST_TEST(ask(client, "[sim:should-not-retry]").reply.retries == 0);
-  BOOST_TEST(ask(client, "[sim:http-401]").reply.http_status == 401);
+  BOOST_TEST(overloaded.reply.error_message == "Overloaded");
+  BOOST_TEST(overloaded.hints.should_retry == "false");
+  BOOST_TEST(overloaded.hints.retry_after_ms == "250");
+  BOOST_TEST(overloaded.hints.retry_after == "3");
+  BOOST_TEST(overloaded.seen.empty());
+  Fed html = feed({"HTTP/1.1 502 Bad Gateway"}, "<html>bad gateway</html>");
+  BOOST_TEST(html.reply.error_type == "http_502");
+  // A 100 Continue before the real response does not count.
+  BOOST_TEST(feed({"HTTP/1.1 100 Continue", "", "HTTP/1.1 401 Unauthorized"}, "{}").status == 401);
 }
 
-BOOST_AUTO_TEST_CASE(unreachable_and_stalled_upstreams_end) {
-  ClaudeClient nowhere(config_for("http://127.0.0.1:1"));
-  Run unreachable = ask(nowhere, "hi");
-  BOOST_TEST((unreachable.reply.status == ReplyStatus::kUnreachable));
-  BOOST_TEST(unreachable.reply.retries == 2);
-  test_support::Simulator sim;
-  ClaudeConfig quick = config_for(sim.url());
-  quick.max_retries = 0;
-  ClaudeClient client(quick);
-  Run stalled = ask(client, "[sim:stall]");  // the simulator would stay silent for 120 s
-  BOOST_TEST((stalled.reply.status == ReplyStatus::kTimedOut), describe(stalled.reply));
+BOOST_AUTO_TEST_CASE(no_response_is_unreachable_or_silent) {
+  Fed refused = feed({}, "", 4096, "Couldn't connect to server");
+  BOOST_TEST((refused.reply.status == ReplyStatus::kUnreachable));
+  BOOST_TEST(refused.reply.error_message == "Couldn't connect to server");
+  Fed silent = feed({}, "", 4096, "", /*timed_out=*/true);
+  BOOST_TEST((silent.reply.status == ReplyStatus::kTimedOut));
 }
 
-BOOST_AUTO_TEST_CASE(sink_refusal_and_cancel_abort_the_transfer) {
-  test_support::Simulator sim("--token-delay-ms 50");
-  ClaudeClient client(config_for(sim.url()));
-  Run refused = ask(client, "hi", nullptr, 3);
-  BOOST_TEST((refused.reply.status == ReplyStatus::kCancelled));
-  BOOST_TEST(refused.pieces == 3);
-  BOOST_TEST(refused.reply.text == refused.seen);
-  std::atomic<bool> cancel{true};
-  Run cancelled = ask(client, "[sim:stall]", &cancel);
-  BOOST_TEST((cancelled.reply.status == ReplyStatus::kCancelled));
-  // The handle is reusable after aborts.
-  BOOST_TEST((ask(client, "hi").reply.status == ReplyStatus::kComplete));
+BOOST_AUTO_TEST_CASE(each_outcome_has_its_message) {
+  Reply reply;
+  reply.status = ReplyStatus::kComplete;
+  BOOST_TEST(reply_error_text(reply).empty());
+  reply.status = ReplyStatus::kUnreachable;
+  BOOST_TEST(reply_error_text(reply) == kErrorClaudeApi);
+  reply.status = ReplyStatus::kApiError;
+  reply.http_status = 401;
+  BOOST_TEST(reply_error_text(reply) == kErrorClaudeApi);
+  reply.http_status = 529;
+  BOOST_TEST(reply_error_text(reply).find("overloaded") != std::string::npos);
+  reply.status = ReplyStatus::kCancelled;
+  reply.cancel_reason = CancelReason::kShutdown;
+  BOOST_TEST(reply_error_text(reply).find("restarting") != std::string::npos);
+  reply.cancel_reason = CancelReason::kClientGone;
+  BOOST_TEST(reply_error_text(reply) == "Error: The reply was stopped.");
+  reply.status = ReplyStatus::kTimedOut;
+  BOOST_TEST(reply_error_text(reply).find("stopped responding") != std::string::npos);
+  BOOST_TEST(describe(reply).rfind("timed_out", 0) == 0u);
 }

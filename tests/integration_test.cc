@@ -4,7 +4,10 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +17,7 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -283,6 +287,31 @@ BOOST_AUTO_TEST_CASE(unreachable_api_exits_4) {
   expect_failure(start_worker(e), 4, "cannot reach the Anthropic API");
 }
 
+// The stack's API front has a certificate from the stack's own CA: the system's store does
+// not trust it, so pointing ANTHROPIC_CA_FILE elsewhere is a clear startup error.
+BOOST_AUTO_TEST_CASE(an_untrusted_api_certificate_exits_4_naming_the_ca_setting) {
+  auto e = worker_env();
+  e["ANTHROPIC_CA_FILE"] = "/etc/ssl/certs/ca-certificates.crt";
+  expect_failure(start_worker(e), 4, "was not accepted (SSL certificate problem");
+  expect_failure(start_worker(e), 4, "set ANTHROPIC_CA_FILE to the CA that signed it");
+  e["ANTHROPIC_CA_FILE"] = "/nonexistent/ca.pem";
+  expect_failure(start_worker(e), 2, "ANTHROPIC_CA_FILE /nonexistent/ca.pem cannot be read");
+}
+
+BOOST_AUTO_TEST_CASE(a_capacity_the_file_limit_cannot_carry_exits_2) {
+  auto e = worker_env();
+  e["STREAM_CAPACITY"] = "100000";
+  ProcessResult r = run_process({"/bin/sh", "-c", "ulimit -n 4096 && exec " + root_dir() + "/build/resume-chat"},
+                                [&] {
+                                  e.emplace("PROMPT_TEMPLATE", root_dir() + "/prompts/chat_system.mustache");
+                                  e.emplace("TEMPLATES_DIR", root_dir() + "/templates");
+                                  return e;
+                                }(),
+                                30, scratch_dir());
+  expect_failure(r, 2, "STREAM_CAPACITY=100000 needs about");
+  BOOST_TEST(contains(r.output, "raise it (systemd LimitNOFILE="), r.output);
+}
+
 BOOST_AUTO_TEST_CASE(missing_template_exits_5) {
   auto e = worker_env();
   e["PROMPT_TEMPLATE"] = "/nonexistent/chat_system.mustache";
@@ -476,7 +505,7 @@ bool done(const HttpResponse& r) {
 int chat_rows() { return std::stoi(sql_value("SELECT count(*) FROM chats")); }
 
 std::string simulator(const std::string& path, const std::string& method = "GET") {
-  return http({method, env("ANTHROPIC_BASE_URL") + path, "", {}, 10}).body;
+  return http({method, env("SIM_URL") + path, "", {}, 10}).body;
 }
 
 }  // namespace
@@ -630,14 +659,17 @@ BOOST_AUTO_TEST_CASE(one_stream_per_session) {
   BOOST_TEST(done(post_chat(token, "after [sim:echo]")));
 }
 
-// The test stack runs 8 threads, so 4 streams at once; the 5th is told at once, and page
-// loads still get a thread.
+// The test stack allows 64 streams (STREAM_CAPACITY) on 8 request threads: streams hold no
+// thread, so with all 64 open pages still load and a 65th chat is told at once.
 BOOST_AUTO_TEST_CASE(past_stream_capacity_a_chat_is_refused_at_once_and_pages_still_load) {
+  const int capacity = std::stoi(env("STREAM_CAPACITY"));
+  std::vector<std::string> tokens;
+  for (int i = 0; i < capacity; ++i) tokens.push_back(session_token());
   std::vector<std::thread> streams;
-  std::atomic<int> finished{0};
-  for (int i = 0; i < 4; ++i) {
-    streams.emplace_back([&] {
-      post_chat(session_token(), "[sim:slow]");
+  std::atomic<int> finished{0}, completed{0};
+  for (int i = 0; i < capacity; ++i) {
+    streams.emplace_back([&, i] {
+      completed += done(post_chat(tokens[i], "[sim:slow]"));
       ++finished;
     });
   }
@@ -651,6 +683,7 @@ BOOST_AUTO_TEST_CASE(past_stream_capacity_a_chat_is_refused_at_once_and_pages_st
   BOOST_TEST(busy.header("retry-after") == "5");
   BOOST_TEST(page.status == 200);
   BOOST_TEST(finished_meanwhile == 0);
+  BOOST_TEST(completed == capacity);
   BOOST_TEST(done(post_chat(session_token(), "now there is room [sim:echo]")));
 }
 
@@ -869,6 +902,142 @@ BOOST_AUTO_TEST_CASE(every_request_gets_one_json_log_line_without_contents_or_se
   BOOST_TEST(!contains(log, words));  // message contents stay out of the log
   BOOST_TEST(!contains(log, env("ANTHROPIC_API_KEY")));
   BOOST_TEST(!contains(log, env("DATABASE_PASSWORD")));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The upstream engine as a deployment meets it: the API over TLS and HTTP/2 (the stack's
+// nginx front, a CA of the stack's own in ANTHROPIC_CA_FILE), many streams on a few
+// connections, a reader that stops reading, a silent API.
+BOOST_AUTO_TEST_SUITE(upstream)
+
+using namespace ::chat;
+
+namespace {
+
+// The API front's access log: "connection requests reused protocol msec time method uri status".
+struct FrontRequest {
+  std::string connection, protocol, method, uri, status;
+};
+
+std::vector<FrontRequest> front_requests(size_t skip_lines) {
+  std::istringstream log(read_file(env("STACK_DIR") + "/api-front/access.log"));
+  std::vector<FrontRequest> requests;
+  size_t line_no = 0;
+  for (std::string line; std::getline(log, line); ++line_no) {
+    if (line_no < skip_lines) continue;
+    std::istringstream fields(line);
+    FrontRequest r;
+    std::string requests_on_connection, reused, msec, time;
+    fields >> r.connection >> requests_on_connection >> reused >> r.protocol >> msec >> time >>
+        r.method >> r.uri >> r.status;
+    requests.push_back(r);
+  }
+  return requests;
+}
+
+size_t front_log_lines() { return front_requests(0).size(); }
+
+// A browser that sends its chat and then reads nothing, with a receive window of a few KB.
+int stuck_reader(const std::string& token) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 2048;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(env("APP_PORT"))));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  const std::string body = "{\"session\":\"" + token + "\",\"message\":\"[sim:long] stuck\"}";
+  const std::string request = "POST /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                              "application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                              "\r\n\r\n" + body;
+  BOOST_REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  return fd;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(chats_reach_the_api_over_tls_and_http2) {
+  BOOST_REQUIRE(env("ANTHROPIC_BASE_URL").rfind("https://", 0) == 0);
+  const size_t before = front_log_lines();
+  BOOST_TEST(done(post_chat(session_token(), "over TLS [sim:echo]")));
+  auto requests = front_requests(before);
+  BOOST_REQUIRE(requests.size() == 1u);
+  BOOST_TEST(requests[0].protocol == "HTTP/2.0");
+  BOOST_TEST(requests[0].uri == "/v1/messages");
+  BOOST_TEST(requests[0].status == "200");
+}
+
+BOOST_AUTO_TEST_CASE(many_streams_share_a_few_connections) {
+  const int streams = 60;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < streams; ++i) tokens.push_back(session_token());
+  const size_t before = front_log_lines();
+  std::atomic<int> completed{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < streams; ++i) {
+    clients.emplace_back([&, i] { completed += done(post_chat(tokens[i], "[sim:slow] shared")); });
+  }
+  for (auto& t : clients) t.join();
+  BOOST_TEST(completed == streams);
+  std::set<std::string> connections;
+  int chats = 0;
+  for (const auto& r : front_requests(before)) {
+    if (r.uri != "/v1/messages") continue;
+    ++chats;
+    connections.insert(r.connection);
+    BOOST_TEST(r.protocol == "HTTP/2.0");
+  }
+  BOOST_TEST(chats == streams);
+  BOOST_TEST(connections.size() <= 2u, streams << " streams used " << connections.size()
+                                                << " connections");
+  BOOST_TEST(contains(get(base_url() + "/metrics").body,
+                      "resume_chat_upstream_connections_opened_total"));
+}
+
+// A reader that takes nothing fills only its own buffers: the streams beside it complete,
+// and its own reply is stored once it leaves.
+BOOST_AUTO_TEST_CASE(a_reader_that_stops_reading_does_not_hold_up_the_others) {
+  const std::string stuck_token = session_token();
+  int stuck = stuck_reader(stuck_token);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::atomic<int> completed{0};
+  std::vector<std::thread> others;
+  for (int i = 0; i < 3; ++i) {
+    others.emplace_back([&] { completed += done(post_chat(session_token(), "beside it")); });
+  }
+  for (auto& t : others) t.join();
+  BOOST_TEST(completed == 3);
+  close(stuck);
+  std::string stored;
+  for (int i = 0; i < 100; ++i) {
+    stored = sql_value("SELECT count(*) FROM chats WHERE session_uuid = $1 AND message_type = 'assistant'",
+                       {uuid_of(stuck_token)});
+    if (stored == "1") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  BOOST_TEST(stored == "1");
+}
+
+// The stall scenario answers 200 and message_start, then is silent. The error comes the idle
+// timeout (CLAUDE_IDLE_TIMEOUT_S=4 in the test stack) after that last byte, and the request
+// is not sent again: it had started.
+BOOST_AUTO_TEST_CASE(a_silent_api_ends_in_an_error_after_the_idle_timeout_without_a_retry) {
+  simulator("/_sim/requests", "DELETE");
+  const std::string token = session_token();
+  const auto started = std::chrono::steady_clock::now();
+  HttpResponse silent = post_chat(token, "anyone there? [sim:stall]");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  BOOST_TEST(contains(last_error(silent), "Claude stopped responding"), silent.body);
+  const std::string requests = simulator("/_sim/requests");
+  size_t sent = 0;
+  for (size_t at = 0; (at = requests.find("anyone there?", at)) != std::string::npos; ++at) ++sent;
+  BOOST_TEST(sent == 1u);
+  const std::string line = worker_log_line({uuid_of(token), "\"reply\":\"timed_out\""});
+  BOOST_TEST(contains(line, "\"retries\":0"), line);
+  BOOST_TEST_MESSAGE("silent API: the error came " << seconds << " s after the request (idle timeout "
+                                                   << env("CLAUDE_IDLE_TIMEOUT_S") << " s)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,16 +1,24 @@
 // The worker's routes: GET / (the page), POST /chat (a streamed reply), GET /healthz and
-// GET /metrics. Owns everything a request needs that outlives it: configuration, pool,
-// templates, session signer, metrics.
+// GET /metrics. Owns everything a request needs that outlives it: configuration, templates,
+// session signer, stream admission, metrics, and the finisher threads that end streams.
 //
-// handle() never throws: an unexpected exception becomes a 500 (or an error event when a
-// stream has started). Every request ends with one JSON log line and a metrics count.
+// A /chat request runs in three places: a request thread checks it, stores the question,
+// builds the API request and hands the connection to the upstream engine; the engine's
+// event thread streams the reply; a finisher thread stores the reply, writes the last
+// event and closes the connection. One thread touches a request at a time.
+//
+// handle() and finish_stream() never throw: whatever is thrown becomes a 500 (before a
+// response started) or an error event (once a stream has). Every request ends with one
+// JSON log line and a metrics count.
 #ifndef RESUME_CHAT_APP_H_
 #define RESUME_CHAT_APP_H_
 
 #include <atomic>
-#include <mutex>
-#include <set>
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "resume_chat/claude_client.h"
 #include "resume_chat/config.h"
@@ -22,47 +30,60 @@
 #include "resume_chat/page.h"
 #include "resume_chat/prompt.h"
 #include "resume_chat/session_token.h"
+#include "resume_chat/stream_registry.h"
+#include "resume_chat/upstream_engine.h"
+#include "resume_chat/work_queue.h"
 
 namespace resume_chat {
 
+using EndedStreams = WorkQueue<std::unique_ptr<ReplyStream>>;
+
+// The ClaudeConfig the worker's settings describe.
+ClaudeConfig claude_config(const Config& config);
+
 class App {
  public:
-  App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt);
+  // `ended` is where `engine` puts the streams it has finished with.
+  App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt,
+      UpstreamEngine& engine, EndedStreams& ended);
+  ~App();
 
+  // Request threads.
   void handle(Exchange& exchange);
 
-  // Set on SIGTERM: streams in flight stop at their next token after the grace period.
-  std::atomic<bool>& stopping() { return stopping_; }
+  // On SIGTERM, once no new request can arrive: streams in flight get `grace` to finish,
+  // then end as cancelled ("the server is restarting"); returns when every stream has been
+  // stored and closed.
+  void drain(std::chrono::seconds grace);
 
  private:
   void handle_page(Exchange& exchange, LogLine& log);
   DocumentLookup find_document(const std::string& name);  // through documents_
-  void handle_chat(Exchange& exchange, LogLine& log);
+  // True when the request became a stream: its log line and count come at its end.
+  bool handle_chat(Exchange& exchange, LogLine& log);
+  bool start_stream(Exchange& exchange, const Session& session, const std::string& message,
+                    StreamRegistry::Ticket ticket, LogLine& log);
   void handle_health(Exchange& exchange, LogLine& log);
   void handle_metrics(Exchange& exchange);
-  void stream_reply(Exchange& exchange, const Session& session, const std::string& message,
-                    LogLine& log);
-  void finish_reply(Exchange& exchange, const Session& session, const Reply& reply,
-                    LogLine& log);
   void send_page(Exchange& exchange, int status, const PageModel& model);
   void send_plain(Exchange& exchange, int status, const std::string& text,
                   const Headers& extra = {});
 
-  // At most one stream per session: a second concurrent /chat gets 409.
-  bool claim_session(const std::string& uuid);
-  void release_session(const std::string& uuid);
+  void run_finisher();
+  void finish_stream(ReplyStream& stream);
 
   const Config config_;
+  const ClaudeConfig claude_;
   DbPool& pool_;
   DocumentCache documents_;  // pages only; the chat reads the row every time
   const PageRenderer page_;
   PromptTemplate& prompt_;
   const SessionSigner signer_;
   Metrics metrics_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> active_streams_{0};
-  std::mutex sessions_mu_;
-  std::set<std::string> streaming_sessions_;  // guarded by sessions_mu_
+  StreamRegistry streams_;
+  UpstreamEngine& engine_;
+  EndedStreams& ended_;
+  std::vector<std::thread> finishers_;
 };
 
 }  // namespace resume_chat

@@ -5,6 +5,7 @@
 #ifndef RESUME_CHAT_CHAT_STORE_H_
 #define RESUME_CHAT_CHAT_STORE_H_
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,12 @@ DocumentLookup get_document_by_name(DbPool& pool, const std::string& name);
 // Returns "" on success, else the reason. `message_type` must be user/assistant/system.
 std::string save_message(DbPool& pool, const std::string& session_uuid,
                          const std::string& message_type, const std::string& contents);
+
+// Stores a reply that reached the reader, which must not be lost: it waits its turn for a
+// connection however busy the pool is (up to kReplySaveWait), and retries once on a fresh
+// connection if the first one turned out to be dead. "" or the reason.
+constexpr std::chrono::seconds kReplySaveWait{120};
+std::string save_reply(DbPool& pool, const std::string& session_uuid, const std::string& text);
 
 HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid);
 

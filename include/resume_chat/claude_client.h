@@ -1,28 +1,24 @@
-// The seed's chat_service: a libcurl client of the Anthropic Messages API.
-//
-// stream() posts one request with `stream: true`, feeds the body through SseDecoder and
-// ClaudeStream, and hands each text delta to the sink as it arrives. It retries like the
-// official SDKs (anthropic-api.md §4) — connection errors, timeouts, 408/409/429/5xx,
-// honouring x-should-retry and retry-after(-ms) — but only before any text reached the
-// sink. One ClaudeClient per thread: it owns a reusable CURL handle (kept connections).
+// The seed's chat_service, the Messages API's side of a reply: the request body and headers,
+// one HTTP attempt read from its raw header lines and body bytes (SSE for a 200, a JSON
+// error otherwise), and the reply's outcome. No I/O here: the upstream engine
+// (upstream_engine.h) moves the bytes; this decides what they mean.
 #ifndef RESUME_CHAT_CLAUDE_CLIENT_H_
 #define RESUME_CHAT_CLAUDE_CLIENT_H_
 
-#include <curl/curl.h>
-
-#include <atomic>
-#include <functional>
-#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "resume_chat/claude_stream.h"
+#include "resume_chat/retry_policy.h"
+#include "resume_chat/sse_decoder.h"
 
 namespace resume_chat {
 
 struct ClaudeConfig {
   std::string base_url;  // e.g. https://api.anthropic.com
   std::string api_key, model;
+  std::string ca_file;   // CA bundle for the API's TLS certificate; "" = the system's
   int max_tokens = 2048;
   long connect_timeout_s = 10, idle_timeout_s = 60, total_timeout_s = 600;
   int max_retries = 2;
@@ -40,67 +36,68 @@ struct KeyCheck {
   std::string detail;  // never contains the key
 };
 
-// GET {base}/v1/models: 200 valid, 401/403 invalid, no answer within timeout_s unreachable.
-KeyCheck check_api_key(const ClaudeConfig& config, long timeout_s = 5);
-
 enum class ReplyStatus {
   kComplete,     // message_stop received
   kIncomplete,   // the body ended, or the connection broke, before message_stop
   kApiError,     // an HTTP error status, or an `error` event in the stream
   kUnreachable,  // no HTTP response at all (connect, DNS, TLS)
-  kTimedOut,     // idle or total timeout
-  kCancelled,    // the sink refused (client gone), `cancel` was set, or on_tick said stop
+  kTimedOut,     // silent for the idle timeout, or past the total timeout
+  kCancelled,    // stopped on our side: see CancelReason
 };
+
+enum class CancelReason { kNone, kClientGone, kClientTooSlow, kShutdown, kInternalError };
 
 struct Reply {
   ReplyStatus status = ReplyStatus::kIncomplete;
-  std::string text;  // everything the sink accepted, complete or partial
+  CancelReason cancel_reason = CancelReason::kNone;
+  std::string text;  // everything forwarded to the reader, complete or partial
   Usage usage;
   std::string stop_reason;
   long http_status = 0;
   std::string error_type, error_message, request_id;
   int retries = 0;
-  bool first_token_seen = false;
-  double first_token_s = 0;  // seconds from the first attempt to the first text
 };
 
 // The JSON request body (RapidJSON writer): model, max_tokens, system, messages, stream.
 std::string build_messages_body(const ClaudeConfig& config, const std::string& system_prompt,
                                 const std::vector<ChatTurn>& history);
 
-// Retry policy, as pure functions so they can be tested. `attempt` counts retries done.
-struct RetryHints {
-  std::string should_retry;    // x-should-retry header value, "" if absent
-  std::string retry_after_ms;  // retry-after-ms
-  std::string retry_after;     // retry-after (seconds, or an HTTP date)
-};
-bool should_retry(long http_status, bool connection_failed, const RetryHints& hints);
-long retry_delay_ms(int attempt, const RetryHints& hints, double jitter01);
+// x-api-key, anthropic-version, content-type and accept. Never log these.
+std::vector<std::string> api_header_lines(const ClaudeConfig& config);
 
-class ClaudeClient {
+// One HTTP exchange with POST /v1/messages, fed the raw header lines and body bytes.
+class ApiAttempt {
  public:
-  explicit ClaudeClient(ClaudeConfig config);
-  ~ClaudeClient();
-  ClaudeClient(const ClaudeClient&) = delete;
-  ClaudeClient& operator=(const ClaudeClient&) = delete;
+  explicit ApiAttempt(TextSink on_text) : stream_(std::move(on_text)) {}
 
-  // `on_tick` runs about once a second while waiting (heartbeats, client checks); returning
-  // false cancels. `cancel` is polled the same way (shutdown).
-  Reply stream(const std::string& system_prompt, const std::vector<ChatTurn>& history,
-               const TextSink& on_text, const std::atomic<bool>* cancel = nullptr,
-               const std::function<bool()>& on_tick = nullptr);
+  void on_header_line(std::string_view line);
+  // False: stop reading (an `error` event, a malformed event, or the sink refused).
+  bool on_body(std::string_view bytes);
 
-  struct Attempt;  // one HTTP exchange; defined in claude_client.cc (its curl callbacks)
+  long http_status() const { return status_; }
+  const RetryHints& hints() const { return hints_; }
+  const std::string& request_id() const { return request_id_; }
+  bool sink_refused() const { return stream_.sink_refused(); }
+
+  // The outcome once the transfer has ended with libcurl's `transfer_error` ("" for
+  // CURLE_OK); `timed_out` when our idle or total timeout ended it.
+  void classify(const std::string& transfer_error, bool timed_out, Reply& reply) const;
 
  private:
-  void run_attempt(Attempt& attempt, const std::string& body);
-
-  const ClaudeConfig config_;
-  CURL* curl_;
+  ClaudeStream stream_;
+  SseDecoder decoder_;
+  long status_ = 0;
+  std::string error_body_, request_id_;
+  RetryHints hints_;
 };
 
 // One sentence for the log: status, HTTP code, error type and message. No secrets.
 std::string describe(const Reply& reply);
+
+// The seed's "Error: …" text for a reply that did not complete ("" when it did).
+std::string reply_error_text(const Reply& reply);
+
+const char* reply_status_name(ReplyStatus status);
 
 }  // namespace resume_chat
 

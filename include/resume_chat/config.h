@@ -21,6 +21,7 @@ struct DatabaseConfig {
 struct Config {
   std::string anthropic_api_key;
   std::string anthropic_base_url = "https://api.anthropic.com";
+  std::string anthropic_ca_file;  // CA bundle for the API's certificate; "" = the system's
   std::string claude_model = "claude-haiku-4-5-20251001";
   int claude_max_tokens = 2048;
   int claude_idle_timeout_s = 60;
@@ -30,8 +31,8 @@ struct Config {
   std::string prompt_template = "prompts/chat_system.mustache";
   std::string templates_dir = "templates";
   std::string session_secret;  // empty: a random one per process
-  int threads = 16;
-  int stream_capacity = 12;   // concurrent /chat streams; the other threads serve pages
+  int threads = 8;             // request threads: pages, and the work before a reply streams
+  int stream_capacity = 1000;  // concurrent /chat streams (the engine's, not threads)
   int max_message_chars = 8000;
   int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
   int document_cache_ms = 1000;  // how long a page may reuse a document it read; 0: never

@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -70,8 +71,10 @@ class DbPool {
   // Opens the first connection (the seed's "pool created"). Returns "" or libpq's reason.
   std::string open();
 
-  // A connection, or an empty lease whose error() says why (unreachable, or timed out).
+  // A connection, or an empty lease whose error() says why (unreachable, or timed out
+  // after DB_ACQUIRE_TIMEOUT_MS, or after `wait` when given).
   DbLease acquire();
+  DbLease acquire(std::chrono::milliseconds wait);
 
   // Closes idle connections and refuses new leases; leased ones close when returned.
   void close();

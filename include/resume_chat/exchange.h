@@ -3,7 +3,8 @@
 //
 // libfcgi latches the first write error only in FCGX_GetError(out): later writes and
 // flushes report success. Every write here therefore checks GetError, so a closed tab is
-// noticed on the first failed flush.
+// noticed on the first failed flush. A streamed response leaves libfcgi: detach() hands the
+// connection to an FcgiConnection that the upstream engine writes without blocking.
 #ifndef RESUME_CHAT_EXCHANGE_H_
 #define RESUME_CHAT_EXCHANGE_H_
 
@@ -14,6 +15,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "resume_chat/fcgi_connection.h"
 
 namespace resume_chat {
 
@@ -40,19 +43,23 @@ class Exchange {
   // A whole response: head with Content-Length (nginx then passes it on as it is, without
   // chunked encoding), then the body unless the method is HEAD.
   bool respond(int status, Headers headers, std::string_view body);
-  // Writes the status line and headers of a response whose length is not known yet (a
-  // stream); false if the client is gone.
+  // Writes the status line and headers of a response whose length is not known yet;
+  // false if the client is gone.
   bool write_head(int status, const Headers& headers);
+  // The status line and headers as CGI response text (with X-Request-Id).
+  std::string head(int status, const Headers& headers) const;
+  // Takes the connection over for a streamed response with `status`: libfcgi's buffers and
+  // parameters are freed (the accessors above keep their copies), the socket stays open.
+  // Nothing more may be written or read through this Exchange.
+  FcgiConnection detach(int status);
   bool write(std::string_view bytes);  // buffered
   bool flush();                        // pushes buffered bytes to nginx now
   bool client_gone() const;
-  // True once nginx has closed the connection (it does when the browser goes). Costs a
-  // poll(2): for idle moments, not for every write.
-  bool peer_closed() const;
   bool head_written() const { return head_written_; }
   int status() const { return status_; }
   // Microseconds since the request was accepted (for logs and metrics).
   long long elapsed_us() const;
+  std::chrono::steady_clock::time_point accepted() const { return accepted_; }
 
  private:
   FCGX_Request& request_;

@@ -1,9 +1,12 @@
-// The FastCGI listener and its thread pool.
+// The FastCGI listener and its request threads.
 //
-// Threads share one listening socket and call FCGX_Accept_r without a mutex (Linux accept
-// is thread-safe; the libfcgi example's mutex stalls under load). Termination signals are
-// taken by sigwait in the calling thread: on SIGTERM/SIGINT the socket is shut down, every
-// blocked accept returns, requests in flight finish, and serve() returns.
+// Threads share one listening socket and take turns at accept(2), the most recently idle
+// first; each then reads its request's parameters through libfcgi with a read timeout, so
+// a peer that connects and sends nothing holds one thread for seconds and no one else.
+// Requests are short: pages, and the work before a reply streams (the upstream engine
+// carries the stream itself). Termination signals are taken by sigwait in the calling
+// thread: on SIGTERM/SIGINT the socket is shut down, every accept returns, requests in
+// progress finish, and serve() returns.
 #ifndef RESUME_CHAT_FCGI_SERVER_H_
 #define RESUME_CHAT_FCGI_SERVER_H_
 

@@ -47,6 +47,7 @@ struct StreamOutcome {
 struct MetricsGauges {
   int streams_in_flight = 0;
   int stream_capacity = 0;
+  long upstream_connections_opened = 0;
   int pool_max = 0;
   DbPoolStats pool;
 };

@@ -100,8 +100,43 @@ start_simulator() {
   "$ROOT/scripts/anthropic-sim" --port 0 ${SIM_ARGS:-} >"$out" 2>"$STACK_DIR/sim.log" </dev/null &
   echo $! >"$STACK_DIR/sim.pid"
   wait_for 10 "simulator" grep -q 'listening on' "$out" || die "simulator did not start"
-  ANTHROPIC_BASE_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
-  export ANTHROPIC_BASE_URL
+  SIM_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+  export SIM_URL
+  start_api_front
+}
+
+# make_api_ca DIR: a CA and a certificate for localhost (and 127.0.0.1) it signed, once.
+make_api_ca() {
+  local dir=$1
+  [[ -s $dir/server.crt ]] && return 0
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj "/CN=resume-chat test CA" -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+    >"$dir/server.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$dir/server.ext" -out "$dir/server.crt" 2>/dev/null
+}
+
+# The simulator behind HTTPS + HTTP/2 (nginx/api-front.conf.in), as the real API is met: the
+# worker gets ANTHROPIC_BASE_URL=https://localhost:PORT and trusts the stack's CA through
+# ANTHROPIC_CA_FILE. SIM_URL stays the simulator's own plain address (its /_sim endpoints).
+start_api_front() {
+  local prefix="$STACK_DIR/api-front" port sim_port
+  make_api_ca "$STACK_DIR/api-tls"
+  mkdir -p "$prefix/tmp"
+  port=$(free_port) sim_port=${SIM_URL##*:}
+  sed -e "s|@PREFIX@|$prefix|g" -e "s|@SIM_PORT@|$sim_port|g" -e "s|@API_PORT@|$port|g" \
+      -e "s|@TLS_DIR@|$STACK_DIR/api-tls|g" "$ROOT/nginx/api-front.conf.in" >"$prefix/nginx.conf"
+  nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" -g 'daemon off;' \
+    >>"$STACK_DIR/api-front.log" 2>&1 </dev/null &
+  echo $! >"$STACK_DIR/api-front.pid"
+  ANTHROPIC_BASE_URL=https://localhost:$port ANTHROPIC_CA_FILE=$STACK_DIR/api-tls/ca.crt
+  export ANTHROPIC_BASE_URL ANTHROPIC_CA_FILE
+  wait_for 10 "API front" curl -fsS --cacert "$ANTHROPIC_CA_FILE" -o /dev/null \
+    "$ANTHROPIC_BASE_URL/_sim/health" || die "the TLS front of the simulator did not start"
 }
 
 # start_worker: runs the worker ($WORKER_BIN, default build/resume-chat) under a restart
@@ -194,6 +229,7 @@ stop_stack() {
   stop_pidfile nginx.pid
   stop_pidfile supervisor.pid
   stop_pidfile worker.pid
+  stop_pidfile api-front.pid
   stop_pidfile sim.pid
   stop_postgres
 }

@@ -129,7 +129,7 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
 // The stack's environment for the worker, as a map to modify per test.
 inline std::map<std::string, std::string> worker_env() {
   std::map<std::string, std::string> e;
-  for (const char* name : {"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DATABASE_HOST",
+  for (const char* name : {"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_CA_FILE", "DATABASE_HOST",
                            "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER",
                            "DATABASE_PASSWORD", "SESSION_SECRET"}) {
     e[name] = env(name);

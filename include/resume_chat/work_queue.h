@@ -1,0 +1,52 @@
+// A blocking queue between threads: the upstream engine hands ended streams to the
+// finisher threads through it (the engine's thread must never wait on PostgreSQL).
+#ifndef RESUME_CHAT_WORK_QUEUE_H_
+#define RESUME_CHAT_WORK_QUEUE_H_
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+namespace resume_chat {
+
+template <typename T>
+class WorkQueue {
+ public:
+  void push(T item) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      items_.push_back(std::move(item));
+    }
+    ready_.notify_one();
+  }
+
+  // The oldest item; waits for one. std::nullopt once closed and empty.
+  std::optional<T> pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_.wait(lock, [this] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    return item;
+  }
+
+  // pop() returns what is left, then std::nullopt.
+  void close() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::deque<T> items_;  // guarded by mu_
+  bool closed_ = false;  // guarded by mu_
+};
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_WORK_QUEUE_H_

@@ -1,0 +1,582 @@
+// The event thread: epoll + libcurl multi socket API, streams' FastCGI output, timers.
+// Pattern: curl's docs/examples/ephiperfifo.c (socket callback registers curl's sockets in
+// epoll; timer callback sets a deadline; curl_multi_socket_action on events and deadlines).
+#include "resume_chat/upstream_engine.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "resume_chat/chat_events.h"
+#include "resume_chat/log.h"
+
+namespace resume_chat {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kTick{200};
+constexpr int kMaxEvents = 256;
+// epoll tags: 0 is the wake-up eventfd, bit 63 marks one of curl's sockets (fd in the low
+// bits), anything else is a Transfer* watching its FastCGI connection. Curl's sockets are
+// tagged by number, not by pointer, so an event for a socket curl closed earlier in the
+// same batch is harmless (curl ignores sockets it does not know).
+constexpr uint64_t kWakeTag = 0;
+constexpr uint64_t kCurlTag = uint64_t{1} << 63;
+
+struct CurlEasyCleanup {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+using CurlEasy = std::unique_ptr<CURL, CurlEasyCleanup>;
+
+curl_slist* make_list(const std::vector<std::string>& lines) {
+  curl_slist* list = nullptr;
+  for (const auto& line : lines) list = curl_slist_append(list, line.c_str());
+  return list;
+}
+
+double jitter() {
+  thread_local std::mt19937 random(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random);
+}
+
+long long micros_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+struct UpstreamEngine::Transfer {
+  enum class Phase { kBackoff, kActive, kDraining, kDone };
+
+  std::unique_ptr<ReplyStream> stream;     // null for a key-check probe
+  std::promise<KeyCheck>* probe = nullptr;
+  CurlEasy easy;
+  std::unique_ptr<ApiAttempt> attempt;
+  Phase phase = Phase::kActive;
+  CancelReason cancelled = CancelReason::kNone;
+  bool timed_out = false;
+  bool watching_writable = false;
+  int retries = 0;
+  Clock::time_point last_byte, last_write, last_output_progress, retry_at;
+  char error[CURL_ERROR_SIZE] = {0};
+};
+
+namespace {
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<UpstreamEngine::Transfer*>(user);
+  t->last_byte = Clock::now();
+  if (t->attempt) t->attempt->on_header_line(std::string_view(data, size * count));
+  return size * count;
+}
+
+// Nothing may unwind through libcurl's C frames: a failure here aborts the transfer, and
+// the stream ends with an error event and its partial reply stored.
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<UpstreamEngine::Transfer*>(user);
+  t->last_byte = Clock::now();
+  try {
+    if (!t->attempt || t->attempt->on_body(std::string_view(data, size * count))) {
+      return size * count;
+    }
+  } catch (...) {
+    t->cancelled = CancelReason::kInternalError;
+  }
+  return CURL_WRITEFUNC_ERROR;
+}
+
+int on_socket_cb(CURL*, curl_socket_t socket, int what, void* engine, void* registered) {
+  static_cast<UpstreamEngine*>(engine)->on_socket(socket, what, registered);
+  return 0;
+}
+
+int on_timer_cb(CURLM*, long timeout_ms, void* engine) {
+  static_cast<UpstreamEngine*>(engine)->on_timer(timeout_ms);
+  return 0;
+}
+
+}  // namespace
+
+UpstreamEngine::UpstreamEngine(ClaudeConfig config, Finished on_finished, EngineLimits limits)
+    : config_(std::move(config)),
+      on_finished_(std::move(on_finished)),
+      limits_(limits),
+      url_(config_.base_url + "/v1/messages"),
+      probe_url_(config_.base_url + "/v1/models?limit=1") {}
+
+EngineLimits UpstreamEngine::limits_for(const ClaudeConfig& config, int stream_capacity) {
+  EngineLimits limits;
+  if (config.base_url.rfind("https://", 0) == 0) limits.max_connections = stream_capacity / 100 + 6;
+  return limits;
+}
+
+UpstreamEngine::~UpstreamEngine() {
+  stop();
+  transfers_.clear();  // easy handles are cleaned up before the multi handle
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  if (share_ != nullptr) curl_share_cleanup(share_);
+  curl_slist_free_all(headers_);
+  curl_slist_free_all(probe_headers_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+std::string UpstreamEngine::start() {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  multi_ = curl_multi_init();
+  share_ = curl_share_init();
+  if (epoll_fd_ < 0 || wake_fd_ < 0 || multi_ == nullptr || share_ == nullptr) {
+    return std::string("cannot start the upstream engine: ") + std::strerror(errno);
+  }
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.u64 = kWakeTag;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake);
+  // One thread uses these handles, so the share needs no lock callbacks.
+  curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  if (limits_.max_connections > 0) {
+    // Past it, a new stream waits for a free HTTP/2 stream slot on an open connection
+    // instead of opening a connection of its own.
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, limits_.max_connections);
+  }
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket_cb);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer_cb);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  headers_ = make_list(api_header_lines(config_));
+  probe_headers_ = make_list({"x-api-key: " + config_.api_key, "anthropic-version: 2023-06-01"});
+  thread_ = std::thread([this] { run(); });
+  return "";
+}
+
+void UpstreamEngine::stop() {
+  if (!thread_.joinable()) return;
+  post([this] { quit_ = true; });
+  thread_.join();
+}
+
+void UpstreamEngine::post(std::function<void()> command) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.push_back(std::move(command));
+  }
+  const uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+  (void)ignored;  // a full counter still wakes the thread
+}
+
+void UpstreamEngine::submit(std::unique_ptr<ReplyStream> stream) {
+  ++active_;
+  ReplyStream* raw = stream.release();
+  post([this, raw] { adopt(std::unique_ptr<ReplyStream>(raw)); });
+}
+
+void UpstreamEngine::cancel_all(CancelReason why) {
+  post([this, why] {
+    refuse_new_ = why;
+    for (auto& [raw, transfer] : transfers_) {
+      if (transfer->stream && transfer->phase != Transfer::Phase::kDone) cancel(*transfer, why);
+    }
+  });
+}
+
+EngineStats UpstreamEngine::stats() const { return {connections_opened_.load(), retries_.load()}; }
+
+KeyCheck UpstreamEngine::check_api_key(std::chrono::seconds timeout) {
+  std::promise<KeyCheck> result;
+  std::future<KeyCheck> answer = result.get_future();
+  post([this, &result, timeout] { start_probe(&result, timeout); });
+  return answer.get();  // bounded by the probe's own CURLOPT_TIMEOUT
+}
+
+void UpstreamEngine::run() {
+  std::vector<epoll_event> events(kMaxEvents);
+  while (!quit_) {
+    int ready = epoll_wait(epoll_fd_, events.data(), kMaxEvents, next_timeout_ms());
+    for (int i = 0; i < ready; ++i) {
+      try {
+        dispatch(events[i].data.u64, events[i].events);
+      } catch (const std::exception& e) {  // bad_alloc: log, keep serving the others
+        log_event("error", std::string("upstream engine: ") + e.what());
+      }
+    }
+    int running = 0;
+    if (curl_deadline_ && Clock::now() >= *curl_deadline_) {
+      curl_deadline_.reset();
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    read_completions();
+    if (Clock::now() >= next_tick_) tick();
+    hand_off_finished();
+  }
+}
+
+int UpstreamEngine::next_timeout_ms() const {
+  std::optional<Clock::time_point> wake = curl_deadline_;
+  if (!transfers_.empty() && (!wake || next_tick_ < *wake)) wake = next_tick_;
+  if (!wake) return -1;
+  auto left = std::chrono::duration_cast<milliseconds>(*wake - Clock::now()).count();
+  return left <= 0 ? 0 : static_cast<int>(left + 1);
+}
+
+void UpstreamEngine::dispatch(uint64_t tag, uint32_t events) {
+  if (tag == kWakeTag) {
+    uint64_t count = 0;
+    ssize_t ignored = read(wake_fd_, &count, sizeof(count));
+    (void)ignored;
+    run_inbox();
+    return;
+  }
+  if (tag & kCurlTag) {
+    int flags = 0;
+    if (events & EPOLLIN) flags |= CURL_CSELECT_IN;
+    if (events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+    if (events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+    int running = 0;
+    curl_multi_socket_action(multi_, static_cast<curl_socket_t>(tag & ~kCurlTag), flags, &running);
+    return;
+  }
+  auto* transfer = reinterpret_cast<Transfer*>(tag);
+  if (transfer->phase == Transfer::Phase::kDone) return;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    cancel(*transfer, CancelReason::kClientGone);
+  } else if (events & EPOLLOUT) {
+    write_downstream(*transfer);
+  }
+}
+
+void UpstreamEngine::run_inbox() {
+  std::vector<std::function<void()>> commands;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    commands.swap(inbox_);
+  }
+  for (auto& command : commands) command();
+}
+
+void UpstreamEngine::on_socket(curl_socket_t socket, int what, void* registered) {
+  epoll_event event{};
+  event.data.u64 = kCurlTag | static_cast<uint64_t>(socket);
+  if (what == CURL_POLL_REMOVE) {
+    if (registered != nullptr) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, socket, &event);
+    curl_multi_assign(multi_, socket, nullptr);
+    return;
+  }
+  event.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  if (registered != nullptr) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, socket, &event);
+  } else {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, socket, &event);
+    curl_multi_assign(multi_, socket, this);  // any non-null pointer: "registered"
+  }
+}
+
+void UpstreamEngine::on_timer(long timeout_ms) {
+  if (timeout_ms < 0) {
+    curl_deadline_.reset();
+  } else {
+    curl_deadline_ = Clock::now() + milliseconds(timeout_ms);
+  }
+}
+
+void UpstreamEngine::adopt(std::unique_ptr<ReplyStream> stream) {
+  auto owned = std::make_unique<Transfer>();
+  Transfer& t = *owned;
+  t.stream = std::move(stream);
+  t.phase = Transfer::Phase::kBackoff;  // not started: cancel() needs no transfer to abort
+  t.last_write = t.last_output_progress = Clock::now();
+  transfers_.emplace(&t, std::move(owned));
+  epoll_event event{};
+  event.events = EPOLLRDHUP;
+  event.data.ptr = &t;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, t.stream->downstream.fd(), &event) != 0) {
+    cancel(t, CancelReason::kClientGone);
+    return;
+  }
+  write_downstream(t);  // the head the chat route queued
+  if (t.phase == Transfer::Phase::kDone) return;
+  if (refuse_new_ != CancelReason::kNone) {
+    cancel(t, refuse_new_);
+    return;
+  }
+  start_attempt(t);
+}
+
+void UpstreamEngine::start_attempt(Transfer& t) {
+  t.attempt = std::make_unique<ApiAttempt>([this, &t](std::string_view text) {
+    return forward(t, text);
+  });
+  t.easy.reset(curl_easy_init());
+  t.phase = Transfer::Phase::kActive;
+  t.timed_out = false;
+  t.error[0] = '\0';
+  t.last_byte = Clock::now();
+  CURL* easy = t.easy.get();
+  if (easy == nullptr) {
+    t.attempt->classify("out of memory (curl_easy_init)", false, t.stream->reply);
+    finish(t);
+    return;
+  }
+  const std::string& body = t.stream->api_body;
+  curl_easy_setopt(easy, CURLOPT_URL, url_.c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(easy, CURLOPT_SHARE, share_);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);  // wait to multiplex rather than connect anew
+  if (!config_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
+  curl_easy_setopt(easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());  // not copied: lives in the stream
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, config_.connect_timeout_s);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT, config_.total_timeout_s);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_multi_add_handle(multi_, easy);
+}
+
+void UpstreamEngine::start_probe(std::promise<KeyCheck>* result, std::chrono::seconds timeout) {
+  auto owned = std::make_unique<Transfer>();
+  Transfer& t = *owned;
+  t.probe = result;
+  t.easy.reset(curl_easy_init());
+  if (!t.easy) {
+    result->set_value({KeyStatus::kUnreachable, 0, "curl_easy_init failed"});
+    return;
+  }
+  CURL* easy = t.easy.get();
+  curl_easy_setopt(easy, CURLOPT_URL, probe_url_.c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(easy, CURLOPT_SHARE, share_);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  if (!config_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, probe_headers_);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT, static_cast<long>(timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION,
+                   +[](char*, size_t size, size_t count, void*) { return size * count; });
+  transfers_.emplace(&t, std::move(owned));
+  curl_multi_add_handle(multi_, easy);
+}
+
+namespace {
+
+KeyCheck key_check_result(CURL* easy, CURLcode code, const char* error) {
+  KeyCheck check;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &check.http_status);
+  if (code != CURLE_OK) {
+    check.status = KeyStatus::kUnreachable;
+    check.detail = error[0] != '\0' ? error : curl_easy_strerror(code);
+  } else if (check.http_status == 200) {
+    check.status = KeyStatus::kValid;
+  } else if (check.http_status == 401 || check.http_status == 403) {
+    check.status = KeyStatus::kInvalid;
+  } else {
+    check.detail = "HTTP " + std::to_string(check.http_status);
+  }
+  return check;
+}
+
+}  // namespace
+
+void UpstreamEngine::read_completions() {
+  int left = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    CURL* easy = message->easy_handle;
+    const CURLcode code = message->data.result;
+    Transfer* t = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+    long connects = 0;
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    connections_opened_ += connects;
+    curl_multi_remove_handle(multi_, easy);
+    if (t->probe != nullptr) {
+      t->probe->set_value(key_check_result(easy, code, t->error));
+      transfers_.erase(t);
+      continue;
+    }
+    if (code == CURLE_OPERATION_TIMEDOUT && t->attempt && t->attempt->http_status() != 0) {
+      t->timed_out = true;  // CURLOPT_TIMEOUT, the backstop on a whole reply
+    }
+    if (code != CURLE_OK && t->error[0] == '\0') {
+      std::strncpy(t->error, curl_easy_strerror(code), CURL_ERROR_SIZE - 1);
+    }
+    end_attempt(*t);
+  }
+}
+
+// The attempt's transfer has left the multi handle: decide between a retry and the end.
+void UpstreamEngine::end_attempt(Transfer& t) {
+  Reply& reply = t.stream->reply;
+  t.attempt->classify(t.error, t.timed_out, reply);
+  reply.retries = t.retries;
+  if (t.cancelled != CancelReason::kNone) {
+    reply.status = ReplyStatus::kCancelled;
+    reply.cancel_reason = t.cancelled;
+  }
+  AttemptOutcome outcome{t.attempt->http_status(), t.cancelled != CancelReason::kNone};
+  RetryStep step = next_retry(outcome, t.retries, config_.max_retries, t.attempt->hints(), jitter());
+  t.easy.reset();
+  t.attempt.reset();
+  if (!step.retry) {
+    finish(t);
+    return;
+  }
+  ++t.retries;
+  ++retries_;
+  t.phase = Transfer::Phase::kBackoff;
+  t.retry_at = Clock::now() + milliseconds(step.delay_ms);
+}
+
+void UpstreamEngine::cancel(Transfer& t, CancelReason why) {
+  if (why == CancelReason::kClientGone) {
+    // Nothing more can reach the reader; the end of the stream is only bookkeeping.
+    t.stream->downstream.peer_closed();
+  }
+  switch (t.phase) {
+    case Transfer::Phase::kActive:
+      t.cancelled = why;
+      curl_multi_remove_handle(multi_, t.easy.get());  // aborts it (HTTP/2: RST_STREAM)
+      end_attempt(t);
+      break;
+    case Transfer::Phase::kBackoff:
+      t.cancelled = why;
+      t.stream->reply.status = ReplyStatus::kCancelled;
+      t.stream->reply.cancel_reason = why;
+      finish(t);
+      break;
+    case Transfer::Phase::kDraining:
+      hand_off(t);  // the reader is gone or will not take the rest
+      break;
+    case Transfer::Phase::kDone:
+      break;
+  }
+}
+
+void UpstreamEngine::finish(Transfer& t) {
+  t.phase = Transfer::Phase::kDraining;
+  FcgiConnection& out = t.stream->downstream;
+  if (out.gone() || out.pending() == 0) hand_off(t);
+}
+
+void UpstreamEngine::hand_off(Transfer& t) {
+  if (t.phase == Transfer::Phase::kDone) return;
+  t.phase = Transfer::Phase::kDone;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t.stream->downstream.fd(), nullptr);
+  finished_.push_back(&t);
+}
+
+void UpstreamEngine::hand_off_finished() {
+  for (Transfer* t : finished_) {
+    std::unique_ptr<ReplyStream> stream = std::move(t->stream);
+    transfers_.erase(t);
+    on_finished_(std::move(stream));
+    --active_;
+  }
+  finished_.clear();
+}
+
+// A piece of reply text from the API: to the reader at once. False stops the transfer.
+bool UpstreamEngine::forward(Transfer& t, std::string_view text) {
+  ReplyStream& s = *t.stream;
+  if (s.downstream.gone()) {
+    t.cancelled = CancelReason::kClientGone;
+    return false;
+  }
+  if (s.downstream.pending() > limits_.max_pending_bytes) {
+    t.cancelled = CancelReason::kClientTooSlow;
+    return false;
+  }
+  if (++s.tokens_forwarded == 1) s.first_token_us = micros_since(s.accepted);
+  s.reply.text.append(text.data(), text.size());
+  s.downstream.queue(token_event(text));
+  t.last_write = Clock::now();
+  write_downstream(t);
+  return true;
+}
+
+void UpstreamEngine::write_downstream(Transfer& t) {
+  FcgiConnection& out = t.stream->downstream;
+  const size_t before = out.pending();
+  FcgiConnection::Drain result = out.drain();
+  if (out.pending() < before || result == FcgiConnection::Drain::kDone) {
+    t.last_output_progress = Clock::now();
+  }
+  switch (result) {
+    case FcgiConnection::Drain::kDone:
+      watch_writable(t, false);
+      if (t.phase == Transfer::Phase::kDraining) hand_off(t);
+      break;
+    case FcgiConnection::Drain::kBlocked:
+      watch_writable(t, true);
+      break;
+    case FcgiConnection::Drain::kGone:
+      if (t.phase == Transfer::Phase::kDraining) {
+        hand_off(t);
+      } else if (t.phase != Transfer::Phase::kActive) {
+        cancel(t, CancelReason::kClientGone);
+      }  // active: the next forward() sees it and stops the transfer from its callback
+      break;
+  }
+}
+
+void UpstreamEngine::watch_writable(Transfer& t, bool on) {
+  if (t.watching_writable == on) return;
+  epoll_event event{};
+  event.events = EPOLLRDHUP | (on ? EPOLLOUT : 0u);
+  event.data.ptr = &t;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, t.stream->downstream.fd(), &event);
+  t.watching_writable = on;
+}
+
+void UpstreamEngine::tick() {
+  const auto now = Clock::now();
+  next_tick_ = now + kTick;
+  const auto idle_limit = std::chrono::seconds(config_.idle_timeout_s);
+  std::vector<Transfer*> all;
+  all.reserve(transfers_.size());
+  for (auto& entry : transfers_) all.push_back(entry.first);
+  for (Transfer* t : all) {
+    if (!t->stream || t->phase == Transfer::Phase::kDone) continue;
+    FcgiConnection& out = t->stream->downstream;
+    if (out.pending() > 0 && now - t->last_output_progress >= limits_.reader_stall) {
+      cancel(*t, CancelReason::kClientTooSlow);
+      continue;
+    }
+    if (t->phase == Transfer::Phase::kActive && now - t->last_byte >= idle_limit) {
+      t->timed_out = true;
+      curl_multi_remove_handle(multi_, t->easy.get());
+      end_attempt(*t);
+      continue;
+    }
+    if (t->phase == Transfer::Phase::kBackoff && now >= t->retry_at) {
+      t->stream->reply = Reply{};
+      start_attempt(*t);
+      continue;
+    }
+    if (t->phase != Transfer::Phase::kDraining && now - t->last_write >= limits_.heartbeat) {
+      out.queue(kPingComment);
+      t->last_write = now;
+      write_downstream(*t);
+    }
+  }
+}
+
+}  // namespace resume_chat

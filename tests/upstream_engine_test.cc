@@ -1,0 +1,284 @@
+// The upstream engine against the simulator, each stream's FastCGI connection a socketpair
+// whose other end plays nginx: replies in every wire format, broken streams, retries only
+// where the SDKs retry, the idle timeout, a reader that leaves or stops reading, shutdown,
+// and many streams at once on one event thread.
+#define BOOST_TEST_MODULE upstream_engine
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "resume_chat/upstream_engine.h"
+#include "resume_chat/work_queue.h"
+#include "support/fcgi_records.h"
+#include "support/simulator.h"
+
+using namespace resume_chat;
+using test_support::FcgiRecords;
+namespace utf = boost::unit_test;
+
+namespace {
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  ~CurlGlobal() { curl_global_cleanup(); }
+};
+BOOST_TEST_GLOBAL_FIXTURE(CurlGlobal);
+
+ClaudeConfig config_for(const std::string& url, const std::string& key = "sk-ant-sim-local") {
+  ClaudeConfig config;
+  config.base_url = url;
+  config.api_key = key;
+  config.model = "claude-haiku-4-5-20251001";
+  config.max_tokens = 256;
+  config.idle_timeout_s = 2;
+  return config;
+}
+
+struct Run {
+  std::unique_ptr<ReplyStream> stream;
+  FcgiRecords seen;
+  const Reply& reply() const { return stream->reply; }
+  std::string text() const {
+    std::string all;
+    for (const auto& token : seen.tokens()) all += token;
+    return all;
+  }
+};
+
+class Harness {
+ public:
+  explicit Harness(ClaudeConfig config, EngineLimits limits = {})
+      : config_(config),
+        engine_(config, [this](std::unique_ptr<ReplyStream> s) { ended_.push(std::move(s)); }, limits) {
+    BOOST_REQUIRE(engine_.start().empty());
+  }
+  ~Harness() { engine_.stop(); }
+
+  // Starts a stream asking `message`; returns the nginx end of its connection. A small
+  // `socket_buffer` makes the kernel hold little of what a reader leaves unread.
+  int submit(const std::string& message, int socket_buffer = 0) {
+    int fds[2];
+    BOOST_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    if (socket_buffer > 0) setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &socket_buffer, sizeof(int));
+    auto stream = std::make_unique<ReplyStream>();
+    stream->api_body = build_messages_body(config_, "You are a test.", {{"user", message}});
+    stream->downstream = FcgiConnection(fds[0], 1);
+    stream->downstream.queue("Status: 200 OK\r\n\r\n");
+    stream->accepted = std::chrono::steady_clock::now();
+    engine_.submit(std::move(stream));
+    return fds[1];
+  }
+
+  // The next stream the engine finished with, and what its reader received.
+  Run next(int nginx_fd) {
+    Run run;
+    run.stream = std::move(*ended_.pop());
+    run.seen.read_from(nginx_fd, 200);
+    close(nginx_fd);
+    return run;
+  }
+
+  Run ask(const std::string& message) { return next(submit(message)); }
+  UpstreamEngine& engine() { return engine_; }
+
+ private:
+  ClaudeConfig config_;
+  WorkQueue<std::unique_ptr<ReplyStream>> ended_;
+  UpstreamEngine engine_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(complete_streams_in_every_wire_format, *utf::timeout(120)) {
+  test_support::Simulator sim;
+  Harness harness(config_for(sim.url()));
+  const Run normal = harness.ask("hi");
+  BOOST_TEST((normal.reply().status == ReplyStatus::kComplete), describe(normal.reply()));
+  BOOST_TEST(normal.stream->tokens_forwarded > 20);
+  BOOST_TEST(normal.reply().text == normal.text());  // what is stored is what was shown
+  BOOST_TEST(normal.reply().stop_reason == "end_turn");
+  BOOST_TEST(normal.reply().usage.output_tokens > 1);
+  BOOST_TEST(normal.reply().request_id.rfind("req_sim_", 0) == 0u);
+  BOOST_TEST(normal.seen.stdout_.rfind("Status: 200 OK\r\n\r\nevent: token\n", 0) == 0u);
+  const Run unicode = harness.ask("[sim:unicode]");
+  for (const char* scenario : {"[sim:tiny-chunks]", "[sim:crlf]", "[sim:cr]"}) {
+    Run run = harness.ask(scenario);
+    BOOST_TEST((run.reply().status == ReplyStatus::kComplete), scenario);
+    BOOST_TEST(run.reply().text == unicode.reply().text, scenario);
+  }
+  for (const char* scenario : {"[sim:noise]", "[sim:thinking]", "[sim:tool_use]", "[sim:citations]"}) {
+    Run run = harness.ask(scenario);
+    BOOST_TEST((run.reply().status == ReplyStatus::kComplete), scenario);
+    BOOST_TEST(run.reply().text == normal.reply().text, scenario);
+  }
+  BOOST_TEST(harness.ask("[sim:echo] x").reply().text == "echo: 1 messages; last: [sim:echo] x");
+}
+
+BOOST_AUTO_TEST_CASE(broken_streams_keep_their_partial_text_and_are_not_retried,
+                     *utf::timeout(120)) {
+  test_support::Simulator sim;
+  Harness harness(config_for(sim.url()));
+  struct Case { const char* message; ReplyStatus status; };
+  for (Case c : {Case{"[sim:error-midstream]", ReplyStatus::kApiError},
+                 Case{"[sim:drop]", ReplyStatus::kIncomplete},
+                 Case{"[sim:reset]", ReplyStatus::kIncomplete},
+                 Case{"[sim:truncated]", ReplyStatus::kIncomplete}}) {
+    Run run = harness.ask(c.message);
+    BOOST_TEST((run.reply().status == c.status), c.message << ": " << describe(run.reply()));
+    BOOST_TEST(!run.reply().text.empty(), c.message);
+    BOOST_TEST(run.reply().text == run.text(), c.message);
+    BOOST_TEST(run.reply().retries == 0, c.message);  // it had started: never retried
+  }
+  BOOST_TEST(harness.ask("[sim:error-midstream]").reply().error_type == "overloaded_error");
+}
+
+BOOST_AUTO_TEST_CASE(http_errors_retry_only_when_allowed, *utf::timeout(120)) {
+  test_support::Simulator sim;
+  Harness harness(config_for(sim.url()));
+  Run flaky = harness.ask("[sim:flaky-529]");
+  BOOST_TEST((flaky.reply().status == ReplyStatus::kComplete), describe(flaky.reply()));
+  BOOST_TEST(flaky.reply().retries == 1);
+  BOOST_TEST(!flaky.text().empty());
+  Run overloaded = harness.ask("[sim:http-529]");
+  BOOST_TEST((overloaded.reply().status == ReplyStatus::kApiError));
+  BOOST_TEST(overloaded.reply().retries == 2);
+  BOOST_TEST(overloaded.reply().http_status == 529);
+  BOOST_TEST(overloaded.reply().error_type == "overloaded_error");
+  Run bad_request = harness.ask("[sim:http-400]");
+  BOOST_TEST(bad_request.reply().retries == 0);
+  BOOST_TEST(bad_request.reply().error_type == "invalid_request_error");
+  BOOST_TEST(harness.ask("[sim:should-not-retry]").reply().retries == 0);
+  BOOST_TEST(harness.ask("[sim:http-401]").reply().http_status == 401);
+  BOOST_TEST(harness.engine().stats().retries == 3);
+}
+
+BOOST_AUTO_TEST_CASE(api_key_check_through_the_engine, *utf::timeout(60)) {
+  test_support::Simulator sim;
+  Harness good(config_for(sim.url()));
+  BOOST_TEST((good.engine().check_api_key(std::chrono::seconds(5)).status == KeyStatus::kValid));
+  Harness wrong(config_for(sim.url(), "sk-ant-wrong"));
+  KeyCheck bad = wrong.engine().check_api_key(std::chrono::seconds(5));
+  BOOST_TEST((bad.status == KeyStatus::kInvalid));
+  BOOST_TEST(bad.http_status == 401);
+  Harness nowhere(config_for("http://127.0.0.1:1"));
+  BOOST_TEST((nowhere.engine().check_api_key(std::chrono::seconds(2)).status == KeyStatus::kUnreachable));
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_api_is_retried_then_reported, *utf::timeout(60)) {
+  Harness harness(config_for("http://127.0.0.1:1"));
+  Run run = harness.ask("hi");
+  BOOST_TEST((run.reply().status == ReplyStatus::kUnreachable), describe(run.reply()));
+  BOOST_TEST(run.reply().retries == 2);
+  BOOST_TEST(run.seen.tokens().empty());
+}
+
+// The stall scenario answers 200 and message_start, then says nothing for 120 s. The error
+// must come the idle timeout after that last byte, with no retry (the response had started).
+BOOST_AUTO_TEST_CASE(a_silent_stream_times_out_after_its_last_byte, *utf::timeout(60)) {
+  test_support::Simulator sim;
+  Harness harness(config_for(sim.url()));
+  const auto started = std::chrono::steady_clock::now();
+  Run run = harness.ask("[sim:stall]");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  BOOST_TEST((run.reply().status == ReplyStatus::kTimedOut), describe(run.reply()));
+  BOOST_TEST(run.reply().retries == 0);
+  BOOST_TEST(run.reply().http_status == 200);
+  BOOST_TEST_MESSAGE("silent stream ended after " << seconds << " s (idle timeout 2 s)");
+  // While it was silent the reader got heartbeats only when the silence exceeded 5 s.
+  BOOST_TEST(run.seen.tokens().empty());
+}
+
+BOOST_AUTO_TEST_CASE(heartbeats_keep_a_silent_stream_open, *utf::timeout(60)) {
+  test_support::Simulator sim;
+  ClaudeConfig config = config_for(sim.url());
+  config.idle_timeout_s = 3;
+  EngineLimits limits;
+  limits.heartbeat = std::chrono::milliseconds(400);
+  Harness harness(config, limits);
+  Run run = harness.ask("[sim:stall]");
+  BOOST_TEST(run.seen.stdout_.find(": ping\n\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_that_leaves_aborts_the_transfer, *utf::timeout(60)) {
+  test_support::Simulator sim("--token-delay-ms 50");
+  Harness harness(config_for(sim.url()));
+  int nginx = harness.submit("hi");
+  FcgiRecords seen;
+  while (seen.tokens().size() < 3) seen.read_from(nginx, 1000);
+  close(nginx);  // the browser's Stop: nginx closes the FastCGI connection
+  Run run = harness.next(open("/dev/null", O_RDONLY));
+  BOOST_TEST((run.reply().status == ReplyStatus::kCancelled), describe(run.reply()));
+  BOOST_TEST((run.reply().cancel_reason == CancelReason::kClientGone));
+  BOOST_TEST(run.stream->tokens_forwarded >= 3);
+  BOOST_TEST(run.stream->tokens_forwarded < 60);  // stopped long before the reply's end
+  BOOST_TEST(run.reply().text.size() > 0u);
+}
+
+// One stream's reader takes nothing; its output grows to the limit and it is cancelled,
+// while a stream beside it on the same event thread completes.
+BOOST_AUTO_TEST_CASE(a_reader_that_stops_reading_stalls_no_one_else, *utf::timeout(120)) {
+  test_support::Simulator sim;
+  EngineLimits limits;
+  limits.max_pending_bytes = 16 * 1024;
+  ClaudeConfig config = config_for(sim.url());
+  config.max_tokens = 4096;
+  Harness harness(config, limits);
+  int stuck = harness.submit("[sim:long] stuck", 4096);  // ~20 KB of text, never read
+  int reader = harness.submit("[sim:long] reader");
+  FcgiRecords seen;
+  // The reader reads as the engine writes; the stuck stream's socket fills up.
+  std::thread pump([&] { while (!seen.ended && seen.read_from(reader, 3000)) {} });
+  Run a = harness.next(open("/dev/null", O_RDONLY));
+  Run b = harness.next(open("/dev/null", O_RDONLY));
+  shutdown(reader, SHUT_RDWR);
+  pump.join();
+  close(stuck);
+  close(reader);
+  const Run& slow = a.reply().status == ReplyStatus::kCancelled ? a : b;
+  const Run& fine = &slow == &a ? b : a;
+  BOOST_TEST((slow.reply().status == ReplyStatus::kCancelled), describe(slow.reply()));
+  BOOST_TEST((slow.reply().cancel_reason == CancelReason::kClientTooSlow));
+  BOOST_TEST((fine.reply().status == ReplyStatus::kComplete), describe(fine.reply()));
+  BOOST_TEST(fine.reply().text.size() > 15000u);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_cancels_every_stream_and_refuses_new_ones, *utf::timeout(60)) {
+  test_support::Simulator sim("--token-delay-ms 100");
+  Harness harness(config_for(sim.url()));
+  int one = harness.submit("[sim:slow] one");
+  int two = harness.submit("[sim:slow] two");
+  FcgiRecords seen;
+  while (seen.tokens().empty()) seen.read_from(one, 1000);
+  harness.engine().cancel_all(CancelReason::kShutdown);
+  for (int fd : {one, two}) {
+    Run run = harness.next(fd);
+    BOOST_TEST((run.reply().status == ReplyStatus::kCancelled));
+    BOOST_TEST((run.reply().cancel_reason == CancelReason::kShutdown));
+  }
+  Run late = harness.ask("hi");
+  BOOST_TEST((late.reply().cancel_reason == CancelReason::kShutdown));
+  while (harness.engine().active() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+BOOST_AUTO_TEST_CASE(many_streams_at_once_on_one_thread, *utf::timeout(180)) {
+  test_support::Simulator sim("--token-delay-ms 20");
+  Harness harness(config_for(sim.url()));
+  std::vector<int> readers;
+  for (int i = 0; i < 200; ++i) readers.push_back(harness.submit("[sim:slow] many " + std::to_string(i)));
+  int complete = 0;
+  for (size_t i = 0; i < readers.size(); ++i) {
+    Run run = harness.next(open("/dev/null", O_RDONLY));
+    complete += run.reply().status == ReplyStatus::kComplete;
+  }
+  for (int fd : readers) close(fd);
+  BOOST_TEST(complete == 200);
+  BOOST_TEST(harness.engine().active() == 0);
+}
