@@ -100,17 +100,21 @@ test:
 	BUILD=$(BUILD) scripts/run-tests all
 
 # The same tests on sanitizer builds: ASan+UBSan for everything, TSan for the threaded
-# worker under the concurrent integration and browser tests. Any report fails the run.
+# worker under the concurrent integration and browser tests, and for the unit tests of the
+# upstream engine and the other parts threads share. Any report fails the run.
 SAN_ASAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN_TSAN := -O1 -g -fsanitize=thread
+# Unit tests of the parts that threads share: run again under TSan.
+THREADED_TESTS := upstream_engine_test stream_registry_test fcgi_connection_test
 check-sanitize:
 	$(MAKE) $(ASSETS)/static/manifest
 	$(MAKE) -j2 BUILD=build-asan CXXFLAGS="$(SAN_ASAN)" build-asan/resume-chat \
 	  $(TEST_SRCS:tests/%.cc=build-asan/tests/%) $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-asan/fuzz-replay/%)
 	BUILD=build-asan WORKER_BIN=build-asan/resume-chat scripts/run-tests all
-	$(MAKE) -j2 BUILD=build-tsan CXXFLAGS="$(SAN_TSAN)" build-tsan/resume-chat build-tsan/tests/integration_test
+	$(MAKE) -j2 BUILD=build-tsan CXXFLAGS="$(SAN_TSAN)" build-tsan/resume-chat build-tsan/tests/integration_test \
+	  $(THREADED_TESTS:%=build-tsan/tests/%)
 	BUILD=build-tsan WORKER_BIN=build-tsan/resume-chat \
-	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" scripts/run-tests integration
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" scripts/run-tests threads integration
 
 # The browser tests on their own stack, each writing its shots (ready, streaming, error,
 # not-found, dark, narrow) to docs/screenshots/; the README shows them.
@@ -127,12 +131,16 @@ BENCH_BUILD := build-release
 bench:
 	scripts/install-deps --bench
 	$(MAKE) -j2 BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -DNDEBUG" $(BENCH_BUILD)/resume-chat \
-	  $(BENCH_BUILD)/bench/floor $(BENCH_BUILD)/bench/instructions
+	  $(BENCH_BUILD)/bench/floor $(BENCH_BUILD)/bench/instructions $(BENCH_BUILD)/bench/loadgen
 	BUILD=$(BENCH_BUILD) bench/run
 
 $(BUILD)/bench/floor: bench/floor.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $< -o $@ -lfcgi -lpthread
+
+$(BUILD)/bench/loadgen: bench/loadgen.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $< -o $@ -lcurl
 
 $(BUILD)/bench/instructions: bench/instructions.cc $(BUILD)/libresume_chat.a
 	@mkdir -p $(dir $@)

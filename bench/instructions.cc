@@ -10,7 +10,9 @@
 #include <sstream>
 #include <string>
 
-#include "resume_chat/claude_stream.h"
+#include "resume_chat/chat_events.h"
+#include "resume_chat/claude_client.h"
+#include "resume_chat/fcgi_connection.h"
 #include "resume_chat/log.h"
 #include "resume_chat/page.h"
 #include "resume_chat/session_token.h"
@@ -40,23 +42,23 @@ size_t render_pages(long n, const char* templates_dir, const char* document_file
   return bytes;
 }
 
+// The engine's path for one text delta, minus the system calls: the attempt decodes the
+// SSE bytes and the event, the token event is framed as an FCGI_STDOUT record.
 size_t forward_tokens(long n) {
-  size_t bytes = 0;
-  ClaudeStream stream([&bytes](std::string_view text) {
-    std::string event = "event: token\ndata: {\"text\":\"" + json_escape(text) + "\"}\n\n";
-    bytes += event.size();
+  FcgiConnection out;
+  ApiAttempt attempt([&out](std::string_view text) {
+    out.queue(token_event(text));
     return true;
   });
-  SseDecoder decoder;
-  auto on_event = [&stream](const SseEvent& e) { return stream.on_event(e); };
-  decoder.feed("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":"
-               "\"msg_1\",\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\n"
-               "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
-               "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n", on_event);
+  attempt.on_header_line("HTTP/2 200\r\n");
+  attempt.on_body("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":"
+                  "\"msg_1\",\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\n"
+                  "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+                  "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n");
   const std::string delta = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
                             "\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" résumé\"}}\n\n";
-  for (long i = 0; i < n; ++i) decoder.feed(delta, on_event);
-  return bytes;
+  for (long i = 0; i < n; ++i) attempt.on_body(delta);
+  return out.pending();
 }
 
 }  // namespace

@@ -148,6 +148,7 @@ start_worker() {
   export FCGI_SOCKET="127.0.0.1:$FCGI_PORT"
   export TEMPLATES_DIR=${TEMPLATES_DIR:-$(asset_root)/templates}
   local bin=${WORKER_BIN:-build/resume-chat}
+  export GNUTLS_NO_IMPLICIT_INIT=1  # as the unit and the image set it (deploy/, Dockerfile)
   rm -f "$STACK_DIR/stopping"
   (
     cd "$ROOT"
