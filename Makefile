@@ -182,6 +182,7 @@ install: all
 	cp -R $(ASSETS)/static/. $(DESTDIR)$(PKGDATA)/static/
 	$(RENDER) nginx/site.conf.in >$(DESTDIR)$(PKGDATA)/nginx/resume-chat.conf
 	$(RENDER) nginx/locations.conf.in >$(DESTDIR)$(PKGDATA)/nginx/locations.conf
+	install -m 644 nginx/capacity.conf $(DESTDIR)$(PKGDATA)/nginx/capacity.conf
 	$(RENDER) deploy/resume-chat@.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/resume-chat@.service
 	install -m 644 .env.example $(DESTDIR)$(SYSCONFDIR)/resume-chat/env.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/resume-chat/env || \
