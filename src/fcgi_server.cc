@@ -1,31 +1,39 @@
 // FastCGI socket setup, worker threads, signal-driven shutdown.
 #include "resume_chat/fcgi_server.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "resume_chat/fcgi_arrival.h"
 #include "resume_chat/log.h"
 
 namespace resume_chat {
 namespace {
 
 constexpr int kBacklog = 1024;
-// nginx sends a request's parameters and body at once; a peer silent this long mid-request is
-// dropped, so no connection can hold a request thread for longer.
+// nginx sends a request at once; a connection whose request is not in after this is closed.
+constexpr std::chrono::seconds kRequestArrivalTimeout{5};
+// A body larger than the acceptor's look (64 KB) may still be arriving: reads wait this long.
 constexpr int kRequestReadTimeoutS = 5;
 
 sigset_t termination_signals() {
@@ -92,92 +100,192 @@ int listen_tcp(const std::string& spec, std::string& error) {
   return fd;
 }
 
-// Threads take turns to accept, the most recently idle first. Left to the kernel, threads
-// blocked in accept() are woken in FIFO order, so a page load would run on the coldest
-// thread, its stack and malloc arena out of cache. The turn covers accept(2) only: reading
-// the request's parameters happens after it is passed on, so a silent peer holds up no one.
-class AcceptTurns {
+// Hands accepted connections to request threads, the most recently idle first. Woken in
+// FIFO order, a page load would run on the coldest thread, its stack and malloc arena out
+// of cache.
+class Dispatcher {
  public:
-  void take(std::condition_variable& mine) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!taken_) {
-      taken_ = true;
+  // Acceptor thread.
+  void give(int fd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.empty()) {
+      backlog_.push_back(fd);
       return;
     }
-    waiting_.push_back(&mine);
-    mine.wait(lock, [&] { return next_ == &mine; });
-    next_ = nullptr;
+    Waiter* next = idle_.back();
+    idle_.pop_back();
+    next->fd = fd;
+    next->ready.notify_one();
   }
 
-  void pass() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (waiting_.empty()) {
-      taken_ = false;
-      return;
+  // Request threads: the next connection, or -1 once closed and drained.
+  int take() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!backlog_.empty()) {
+      int fd = backlog_.front();
+      backlog_.pop_front();
+      return fd;
     }
-    next_ = waiting_.back();
-    waiting_.pop_back();
-    next_->notify_one();
+    if (closed_) return -1;
+    Waiter me;
+    idle_.push_back(&me);
+    me.ready.wait(lock, [&] { return me.fd >= 0 || closed_; });
+    if (me.fd < 0) idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
+    return me.fd;
+  }
+
+  void close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    for (Waiter* waiter : idle_) waiter->ready.notify_one();
   }
 
  private:
+  struct Waiter {
+    std::condition_variable ready;
+    int fd = -1;
+  };
   std::mutex mu_;
-  bool taken_ = false;                               // guarded by mu_
-  std::vector<std::condition_variable*> waiting_;    // guarded by mu_; the newest last
-  std::condition_variable* next_ = nullptr;          // guarded by mu_
+  std::vector<Waiter*> idle_;  // guarded by mu_; the most recently idle last
+  std::deque<int> backlog_;    // guarded by mu_
+  bool closed_ = false;        // guarded by mu_
 };
 
-bool is_transient_accept_error(int error) {
-  return error == EINTR || error == ECONNABORTED || error == EPROTO || error == EMFILE ||
-         error == ENFILE || error == ENOBUFS || error == ENOMEM || error == EAGAIN;
-}
-
-// Accepts the next connection, or returns -1 once the socket is shut down.
-int accept_next(int listen_fd, AcceptTurns& turns, std::condition_variable& my_turn) {
-  for (;;) {
-    turns.take(my_turn);
-    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    int error = errno;
-    turns.pass();
-    if (fd >= 0) return fd;
-    if (!is_transient_accept_error(error)) return -1;
-    if (error == EMFILE || error == ENFILE) {
-      log_event("error", "accept: out of file descriptors; raise the limit or STREAM_CAPACITY");
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-}
-
-void configure_connection(int fd) {
+bool is_inet(int fd) {
   sockaddr_storage addr{};
   socklen_t length = sizeof(addr);
-  int on = 1;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0 &&
-      (addr.ss_family == AF_INET || addr.ss_family == AF_INET6)) {
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));  // tokens go out at once
-  }
-  timeval timeout{kRequestReadTimeoutS, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  return getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0 &&
+         (addr.ss_family == AF_INET || addr.ss_family == AF_INET6);
 }
+
+// Accepts connections and holds each until its whole request has arrived (fcgi_arrival.h),
+// so a request thread never waits on a peer: a silent or slow one costs an entry here until
+// kRequestArrivalTimeout, then it is closed.
+class Acceptor {
+ public:
+  Acceptor(int listen_fd, Dispatcher& dispatcher) : listen_fd_(listen_fd), dispatcher_(dispatcher) {}
+  ~Acceptor() {
+    for (const auto& [fd, deadline] : waiting_) close(fd);
+    if (epoll_fd_ >= 0) close(epoll_fd_);
+    if (wake_fd_ >= 0) close(wake_fd_);
+  }
+
+  bool start() {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll_fd_ < 0 || wake_fd_ < 0) return false;
+    fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
+    watch(listen_fd_);
+    watch(wake_fd_);
+    thread_ = std::thread([this] { run(); });
+    return true;
+  }
+
+  void stop() {
+    const uint64_t one = 1;
+    ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+    (void)ignored;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void watch(int fd) {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP;
+    event.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+  }
+
+  void run() {
+    epoll_event events[64];
+    for (;;) {
+      int ready = epoll_wait(epoll_fd_, events, 64, waiting_.empty() ? -1 : 500);
+      for (int i = 0; i < ready; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == wake_fd_) return;
+        if (fd == listen_fd_) {
+          accept_all();
+        } else {
+          check(fd);
+        }
+      }
+      drop_expired();
+    }
+  }
+
+  void accept_all() {
+    for (;;) {
+      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) {
+          log_event("error", "accept: out of file descriptors; raise the limit or lower STREAM_CAPACITY");
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return;  // EAGAIN: all taken; anything else: the next event retries
+      }
+      int on = 1;
+      if (is_inet(fd)) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));  // tokens go out at once
+      waiting_[fd] = Clock::now() + kRequestArrivalTimeout;
+      if (!check(fd)) watch(fd);
+    }
+  }
+
+  // Hands the connection on once its request is in; true when it left `waiting_`.
+  bool check(int fd) {
+    ssize_t n = recv(fd, peek_, sizeof(peek_), MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
+    Arrival arrival = n > 0 ? fcgi_arrival(std::string_view(peek_, static_cast<size_t>(n)))
+                            : Arrival::kInvalid;  // closed, or an error
+    if (arrival == Arrival::kPartial && static_cast<size_t>(n) < sizeof(peek_)) return false;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    waiting_.erase(fd);
+    if (arrival == Arrival::kInvalid) {
+      close(fd);
+    } else {
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+      dispatcher_.give(fd);
+    }
+    return true;
+  }
+
+  void drop_expired() {
+    const auto now = Clock::now();
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
+      close(it->first);
+      it = waiting_.erase(it);
+    }
+  }
+
+  const int listen_fd_;
+  Dispatcher& dispatcher_;
+  int epoll_fd_ = -1, wake_fd_ = -1;
+  std::map<int, Clock::time_point> waiting_;  // connections whose request is not in yet
+  char peek_[65536];
+  std::thread thread_;
+};
 
 // libfcgi reads the request (BEGIN_REQUEST, PARAMS) from a connection it believes it kept
 // from a previous request; its own accept path would be entered only on a failure, and
-// with no listening socket (-1) it fails at once instead of blocking. So the accept above
-// stays ours: LIFO turns, and no turn held while a peer is slow to send.
+// with no listening socket (-1) it fails at once. The read cannot wait: the request is in.
 bool read_request(FCGX_Request& request, int fd) {
+  timeval timeout{kRequestReadTimeoutS, 0};  // a body larger than the socket buffer streams in
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   request.ipcFd = fd;
   request.keepConnection = 1;
   return FCGX_Accept_r(&request) == 0;  // on failure libfcgi has closed fd
 }
 
-void serve_thread(int fd, AcceptTurns& turns, const std::function<void(Exchange&)>& handler) {
+void serve_thread(Dispatcher& dispatcher, const std::function<void(Exchange&)>& handler) {
   FCGX_Request request;
   FCGX_InitRequest(&request, -1, 0);
-  std::condition_variable my_turn;
-  for (;;) {
-    int connection = accept_next(fd, turns, my_turn);
-    if (connection < 0) break;  // shut down: the next thread fails the same way and passes on
-    configure_connection(connection);
+  for (int connection; (connection = dispatcher.take()) >= 0;) {
     if (!read_request(request, connection)) continue;
     {
       Exchange exchange(request);
@@ -219,11 +327,16 @@ std::string FcgiServer::listen(const std::string& spec) {
 
 void FcgiServer::serve(int threads, const std::function<void(Exchange&)>& handler,
                        const std::function<void()>& on_stop) {
+  Dispatcher dispatcher;
+  Acceptor acceptor(fd_, dispatcher);
+  if (!acceptor.start()) {
+    log_event("error", std::string("cannot start accepting: ") + std::strerror(errno));
+    return;
+  }
   std::vector<std::thread> pool;
   pool.reserve(static_cast<size_t>(threads));
-  AcceptTurns turns;
   for (int i = 0; i < threads; ++i) {
-    pool.emplace_back(serve_thread, fd_, std::ref(turns), std::cref(handler));
+    pool.emplace_back(serve_thread, std::ref(dispatcher), std::cref(handler));
   }
 
   sigset_t set = termination_signals();
@@ -237,9 +350,10 @@ void FcgiServer::serve(int threads, const std::function<void(Exchange&)>& handle
     log_event("info", std::string("received ") + strsignal(sig) + ", draining");
     break;
   }
-  FCGX_ShutdownPending();
-  shutdown(fd_, SHUT_RDWR);  // fails the accept() in progress; each thread then fails in turn
+  acceptor.stop();  // no new connection; those accepted and complete are still served
+  shutdown(fd_, SHUT_RDWR);
   if (on_stop) on_stop();
+  dispatcher.close();
   for (auto& thread : pool) thread.join();
 }
 

@@ -51,6 +51,8 @@ long long micros_since(Clock::time_point start) {
 
 }  // namespace
 
+std::string ReplyStream::event_for(std::string_view text) const { return token_event(text); }
+
 struct UpstreamEngine::Transfer {
   enum class Phase { kBackoff, kActive, kDraining, kDone };
 
@@ -504,9 +506,10 @@ bool UpstreamEngine::forward(Transfer& t, std::string_view text) {
     t.cancelled = CancelReason::kClientTooSlow;
     return false;
   }
+  std::string event = s.event_for(text);  // first: if it throws, nothing was shown or counted
   if (++s.tokens_forwarded == 1) s.first_token_us = micros_since(s.accepted);
   s.reply.text.append(text.data(), text.size());
-  s.downstream.queue(token_event(text));
+  s.downstream.queue(event);
   t.last_write = Clock::now();
   write_downstream(t);
   return true;

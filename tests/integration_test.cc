@@ -24,6 +24,7 @@
 #include "resume_chat/chat_store.h"
 #include "resume_chat/db_pool.h"
 #include "resume_chat/session_token.h"
+#include "support/fcgi_client.h"
 #include "support/http.h"
 #include "support/stack.h"
 
@@ -180,6 +181,25 @@ BOOST_AUTO_TEST_CASE(static_assets_and_unknown_paths) {
   BOOST_TEST(get(base_url() + "/static/app.css").status == 200);
   BOOST_TEST(get(base_url() + "/nothing-here").status == 404);
   BOOST_TEST(get(base_url() + "/static/../Makefile").status != 200);
+}
+
+// Peers on the worker's FastCGI socket that connect and send nothing, or half a request,
+// more of them than request threads: pages through nginx are served meanwhile.
+BOOST_AUTO_TEST_CASE(silent_fastcgi_peers_hold_up_no_page) {
+  std::vector<int> peers;
+  const std::string half = fcgi_request({{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", "/"}});
+  for (int i = 0; i < 20; ++i) {
+    int fd = fcgi_connect(env("FCGI_SOCKET"));
+    BOOST_REQUIRE(fd >= 0);
+    if (i % 2) send(fd, half.data(), half.size() / 2, MSG_NOSIGNAL);
+    peers.push_back(fd);
+  }
+  int served = 0;
+  for (int i = 0; i < 20; ++i) {
+    served += http({"GET", page_url("demo"), "", {}, 10}).status == 200;
+  }
+  for (int fd : peers) close(fd);
+  BOOST_TEST(served == 20);
 }
 
 BOOST_AUTO_TEST_CASE(post_to_page_is_405) {

@@ -63,11 +63,11 @@ class Harness {
 
   // Starts a stream asking `message`; returns the nginx end of its connection. A small
   // `socket_buffer` makes the kernel hold little of what a reader leaves unread.
-  int submit(const std::string& message, int socket_buffer = 0) {
+  int submit(const std::string& message, int socket_buffer = 0,
+             std::unique_ptr<ReplyStream> stream = std::make_unique<ReplyStream>()) {
     int fds[2];
     BOOST_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
     if (socket_buffer > 0) setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &socket_buffer, sizeof(int));
-    auto stream = std::make_unique<ReplyStream>();
     stream->api_body = build_messages_body(config_, "You are a test.", {{"user", message}});
     stream->downstream = FcgiConnection(fds[0], 1);
     stream->downstream.queue("Status: 200 OK\r\n\r\n");
@@ -248,6 +248,28 @@ BOOST_AUTO_TEST_CASE(a_reader_that_stops_reading_stalls_no_one_else, *utf::timeo
   BOOST_TEST((slow.reply().cancel_reason == CancelReason::kClientTooSlow));
   BOOST_TEST((fine.reply().status == ReplyStatus::kComplete), describe(fine.reply()));
   BOOST_TEST(fine.reply().text.size() > 15000u);
+}
+
+// Whatever is thrown while a token is forwarded (out of memory, say) stops at the engine's
+// callback: it never unwinds through libcurl, the stream ends as an internal error with the
+// text forwarded so far, and the engine goes on with the others.
+BOOST_AUTO_TEST_CASE(an_exception_mid_stream_ends_that_stream_only, *utf::timeout(60)) {
+  struct Throwing : ReplyStream {
+    mutable int tokens = 0;
+    std::string event_for(std::string_view text) const override {
+      if (++tokens == 4) throw std::bad_alloc();
+      return ReplyStream::event_for(text);
+    }
+  };
+  test_support::Simulator sim;
+  Harness harness(config_for(sim.url()));
+  Run broken = harness.next(harness.submit("hi", 0, std::make_unique<Throwing>()));
+  BOOST_TEST((broken.reply().status == ReplyStatus::kCancelled), describe(broken.reply()));
+  BOOST_TEST((broken.reply().cancel_reason == CancelReason::kInternalError));
+  BOOST_TEST(broken.stream->tokens_forwarded == 3);
+  BOOST_TEST(broken.reply().text == broken.text());  // stored as shown
+  BOOST_TEST(reply_error_text(broken.reply()).find("went wrong on the server") != std::string::npos);
+  BOOST_TEST((harness.ask("fine").reply().status == ReplyStatus::kComplete));
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_cancels_every_stream_and_refuses_new_ones, *utf::timeout(60)) {

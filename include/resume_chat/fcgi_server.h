@@ -1,12 +1,12 @@
 // The FastCGI listener and its request threads.
 //
-// Threads share one listening socket and take turns at accept(2), the most recently idle
-// first; each then reads its request's parameters through libfcgi with a read timeout, so
-// a peer that connects and sends nothing holds one thread for seconds and no one else.
-// Requests are short: pages, and the work before a reply streams (the upstream engine
-// carries the stream itself). Termination signals are taken by sigwait in the calling
-// thread: on SIGTERM/SIGINT the socket is shut down, every accept returns, requests in
-// progress finish, and serve() returns.
+// One acceptor thread takes every connection and holds it, on epoll, until its whole request
+// has arrived (fcgi_arrival.h); then the most recently idle request thread reads it through
+// libfcgi, which cannot wait. A peer that connects and sends nothing, or sends slowly,
+// holds no thread and no turn: it is closed after 5 s. Requests are short: pages, and the
+// work before a reply streams (the upstream engine carries the stream itself). Termination
+// signals are taken by sigwait in the calling thread: on SIGTERM/SIGINT accepting stops,
+// requests in progress finish, and serve() returns.
 #ifndef RESUME_CHAT_FCGI_SERVER_H_
 #define RESUME_CHAT_FCGI_SERVER_H_
 

@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -41,6 +42,9 @@ namespace resume_chat {
 // its own state through to the end of the stream.
 struct ReplyStream {
   virtual ~ReplyStream() = default;
+
+  // What the reader gets for a piece of reply text: a /chat `token` event.
+  virtual std::string event_for(std::string_view text) const;
 
   // Set before submit():
   std::string api_body;       // the POST /v1/messages body
