@@ -177,10 +177,10 @@ void App::handle_chat(Exchange& exchange, LogLine& log) {
     return;
   }
   SessionClaim stream_slot([this] { active_streams_.fetch_sub(1); });
-  stream_reply(exchange, session, parsed.request->message, log);
+  stream_reply(exchange, session, *parsed.request, log);
 }
 
-void App::stream_reply(Exchange& exchange, const Session& session, const std::string& message,
+void App::stream_reply(Exchange& exchange, const Session& session, const ChatRequest& request,
                        LogLine& log) {
   DocumentLookup lookup = get_document_by_name(pool_, session.document_name);
   if (lookup.status != Lookup::kFound) {
@@ -195,8 +195,12 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
     log.add("error", "prompt template missing");
     return;
   }
-  if (std::string error = save_message(pool_, session.uuid, "user", message); !error.empty()) {
-    log.add("db_error", error).add("not_stored", "user message");
+  // Regenerate (Retry) stores the question once and marks the replies it replaces.
+  QuestionStore question =
+      store_question(pool_, session.uuid, request.message, request.regenerate);
+  if (request.regenerate) log.add("superseded", question.superseded);
+  if (!question.error.empty()) {
+    log.add("db_error", question.error).add("not_stored", "user message");
     refuse(exchange, 503, kErrorDatabase);
     return;
   }

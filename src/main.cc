@@ -95,6 +95,7 @@ int main() {
   if (auto error = check_database(pool, config); !error.empty()) {
     return fail(kDatabase, error);
   }
+  if (auto error = check_chat_schema(pool); !error.empty()) return fail(kDatabase, error);
   if (auto error = check_anthropic(config); !error.empty()) return fail(kAnthropic, error);
   PromptTemplate prompt(config.prompt_template);
   if (!prompt.exists()) {

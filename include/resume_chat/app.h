@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "resume_chat/chat_request.h"
 #include "resume_chat/claude_client.h"
 #include "resume_chat/config.h"
 #include "resume_chat/db_pool.h"
@@ -40,7 +41,7 @@ class App {
   void handle_chat(Exchange& exchange, LogLine& log);
   void handle_health(Exchange& exchange, LogLine& log);
   void handle_metrics(Exchange& exchange);
-  void stream_reply(Exchange& exchange, const Session& session, const std::string& message,
+  void stream_reply(Exchange& exchange, const Session& session, const ChatRequest& request,
                     LogLine& log);
   void finish_reply(Exchange& exchange, const Session& session, const Reply& reply,
                     LogLine& log);
