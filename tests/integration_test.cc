@@ -65,13 +65,16 @@ std::string root_dir() {
   return getcwd(buf, sizeof(buf)) ? buf : ".";
 }
 
+// An error page is one card: the seed's text, what to do, and no chat or documents.
 void expect_error_state(const HttpResponse& r, long status, const std::string& escaped_text) {
   BOOST_TEST(r.status == status);
   BOOST_TEST(contains(r.body, escaped_text), "missing: " << escaped_text);
   BOOST_TEST(contains(r.body, "data-ready=\"false\""));
-  BOOST_TEST(contains(r.body, "<section class=\"documents\" hidden"));
-  BOOST_TEST(contains(r.body, "type=\"submit\" disabled"));
+  BOOST_TEST(contains(r.body, "<p class=\"advice\">"));
   BOOST_TEST(!contains(r.body, "role=\"alert\" hidden"));
+  for (const char* absent : {"id=\"chat\"", "id=\"message\"", "data-starter", "id=\"resume\""}) {
+    BOOST_TEST(!contains(r.body, absent), absent);
+  }
 }
 
 }  // namespace
@@ -88,9 +91,11 @@ BOOST_AUTO_TEST_CASE(found_document_renders_ready_page) {
   BOOST_TEST(contains(r.body, "data-ready=\"true\""));
   BOOST_TEST(contains(r.body, "data-session=\"v1."));
   BOOST_TEST(contains(r.body, "role=\"alert\" hidden"));
-  for (const char* id : {"error", "chat", "message", "send", "resume", "jd"}) {
+  for (const char* id : {"error", "chat", "message", "send", "resume", "jd", "download"}) {
     BOOST_TEST(contains(r.body, std::string("id=\"") + id + "\""), id);
   }
+  // The starters of the installed templates/starters.txt, escaped.
+  BOOST_TEST(contains(r.body, "data-starter>What are the three biggest gaps?</button>"));
 }
 
 BOOST_AUTO_TEST_CASE(each_page_load_gets_a_new_session) {
@@ -1105,7 +1110,9 @@ BOOST_AUTO_TEST_CASE(a_missing_prompt_template_disables_the_chat_with_the_seed_t
   const std::string text = "Error: System prompt template not found at " + path;
   BOOST_TEST(page.status == 503);
   BOOST_TEST(contains(page.body, text));
-  BOOST_TEST(contains(page.body, "type=\"submit\" disabled"));
+  BOOST_TEST(contains(page.body, "data-ready=\"false\""));
+  BOOST_TEST(contains(page.body, "Please tell its operator."));
+  BOOST_TEST(!contains(page.body, "id=\"message\""));
   BOOST_TEST(chat_reply.status == 503);
   BOOST_TEST(last_error(chat_reply) == "{\"message\":\"" + text + "\"}");
   BOOST_TEST(sql_value("SELECT count(*) FROM chats WHERE session_uuid = $1", {uuid_of(token)}) == "0");

@@ -28,7 +28,6 @@ test('a reply streams into the page in several steps and is stored', async () =>
   }
   assert.ok(samples.size >= 3, `reply grew in ${samples.size} steps`);
   await waitTurn(page, turn);
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}/ready.png`, fullPage: true });
   assert.equal(await page.locator('#status').isHidden(), true);
   assert.equal(await page.locator('#send').isDisabled(), false);
   assert.equal(await page.locator('.message-error').count(), 0);

@@ -67,6 +67,7 @@ for (const viewport of VIEWPORTS) {
     const starters = page.locator('[data-starter]');
     assert.ok(await starters.count() >= 3, 'at least three starters');
     for (const b of await starters.all()) assert.equal(await b.isVisible(), true);
+    if (SHOTS && wide(viewport)) await page.screenshot({ path: `${SHOTS}/empty.png` });
     const text = (await starters.first().innerText()).trim();
     await starters.first().click();
     await waitTurn(page, 0);
@@ -144,7 +145,6 @@ for (const viewport of VIEWPORTS) {
         'the documents follow the chat, one under the other');
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= viewport.width, `no horizontal scroll (${width})`);
-      if (SHOTS) await page.screenshot({ path: `${SHOTS}/narrow-chat.png` });
     }
     await context.close();
   });
@@ -156,6 +156,7 @@ for (const viewport of VIEWPORTS) {
     const links = lastReply(page).locator('a.quote-link');
     assert.deepEqual(await links.evaluateAll((all) => all.map((a) => a.dataset.doc)), ['resume', 'jd', 'jd', 'resume'],
       'quotes in "…", `code` and a blockquote');
+    if (SHOTS && !wide(viewport)) await page.screenshot({ path: `${SHOTS}/narrow-chat.png` });
     // A quote of the job description: its tab comes forward, the passage is marked and in view.
     await links.nth(1).click();
     const marks = page.locator('#jd mark.quote-mark');
