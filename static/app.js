@@ -564,14 +564,16 @@
     let buffer = '';
     let event = 'message';
     let data = [];
+    const lineEnd = /[\r\n]/g;
     for (;;) {
       const { value, done } = await reader.read();
       buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
       let start = 0;
       for (;;) {
-        const end = buffer.slice(start).search(/[\r\n]/);
-        if (end < 0) break;
-        const at = start + end;
+        lineEnd.lastIndex = start;
+        const found = lineEnd.exec(buffer);
+        if (!found) break;
+        const at = found.index;
         if (buffer[at] === '\r' && at === buffer.length - 1 && !done) break;
         const line = buffer.slice(start, at);
         start = at + (buffer[at] === '\r' && buffer[at + 1] === '\n' ? 2 : 1);
