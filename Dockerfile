@@ -25,7 +25,8 @@ WORKDIR /src
 # whatever `make` needs (scripts, static files to fingerprint, ...) is there.
 COPY . .
 # `make` builds build/resume-chat and whatever else its default target writes under build/
-# (content-hashed static files and page template: scripts/hash-static). /app is then the
+# (content-hashed static files, the page template and starters.txt beside it:
+# scripts/hash-static). /app is then the
 # whole runtime tree, without objects and test binaries, readable by everyone (some build
 # outputs are created 0600 and the worker runs as uid 1000, not as their owner root).
 # Certificates (*.crt) at the root of the repository, e.g. a managed database's public CA

@@ -13,7 +13,7 @@ BUILD    ?= build
 # Content-hashed static files and the page template that links them (scripts/hash-static);
 # always under build/, whatever BUILD is: scripts/lib/stack.sh serves them from there.
 ASSETS   := build
-STATIC_INPUTS := templates/page.mustache $(wildcard static/*.css static/*.js static/*.html \
+STATIC_INPUTS := templates/page.mustache templates/starters.txt $(wildcard static/*.css static/*.js static/*.html \
                  static/vendor/*.js static/vendor/*.LICENSE)
 
 SRCS      := $(filter-out src/main.cc,$(wildcard src/*.cc))
@@ -158,7 +158,7 @@ clean:
 # --- Install on a VPS (README: "Deployment on a VPS"; tested by tests/vps/vps-test) -----------
 #   make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]
 # PREFIX/bin/resume-chat; PREFIX/share/resume-chat/ (the unit's WorkingDirectory): templates/
-# (the hashed page), prompts/, static/ (hashed names, earlier ones kept: running workers link
+# (the hashed page, starters.txt), prompts/, static/ (hashed names, earlier ones kept: running workers link
 # them), migrations/, nginx/resume-chat.conf (the site) including nginx/locations.conf;
 # PREFIX/lib/systemd/system/resume-chat@.service; SYSCONFDIR/resume-chat/env.example, and env
 # (0600) from it only if there is none: an existing env is never touched. DESTDIR is only where
@@ -176,7 +176,8 @@ install: all
 	install -d $(addprefix $(DESTDIR),$(PREFIX)/bin $(PREFIX)/lib/systemd/system $(SYSCONFDIR)/resume-chat \
 	  $(addprefix $(PKGDATA)/,templates prompts static migrations nginx))
 	install -m 755 $(BUILD)/resume-chat $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(ASSETS)/templates/page.mustache $(DESTDIR)$(PKGDATA)/templates/
+	install -m 644 $(ASSETS)/templates/page.mustache $(ASSETS)/templates/starters.txt \
+	  $(DESTDIR)$(PKGDATA)/templates/
 	install -m 644 prompts/*.mustache $(DESTDIR)$(PKGDATA)/prompts/
 	install -m 644 migrations/*.sql $(DESTDIR)$(PKGDATA)/migrations/
 	cp -R $(ASSETS)/static/. $(DESTDIR)$(PKGDATA)/static/

@@ -1,5 +1,6 @@
 -- The least-privilege role resume-chat runs as (the seed's "limit database user permissions
--- to required tables only"): it reads documents and appends to chats, nothing else.
+-- to required tables only"): it reads documents and appends to chats; the only change it may
+-- make to a stored row is marking a reply superseded (003_superseded_replies.sql).
 -- Run as the owner of both tables, after 001_create_tables.sql:
 --   psql -v app_user=resume_chat_app -v app_password='…' -f migrations/002_app_role.sql
 -- then set DATABASE_USER/DATABASE_PASSWORD to that role. Safe to run again.
@@ -14,6 +15,11 @@ GRANT USAGE ON SCHEMA public TO :"app_user";
 GRANT SELECT ON documents TO :"app_user";
 GRANT SELECT, INSERT ON chats TO :"app_user";
 GRANT USAGE ON SEQUENCE chats_id_seq TO :"app_user";
+-- Marking superseded replies (003_superseded_replies.sql), once that column exists: the
+-- REVOKE above drops column grants too, so running this file again keeps it.
+SELECT format('GRANT UPDATE (superseded_at) ON chats TO %I', :'app_user')
+WHERE EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'chats'::regclass
+              AND attname = 'superseded_at' AND NOT attisdropped) \gexec
 -- A runaway statement must not hold one of the pool's few connections (works through
 -- PgBouncer, unlike a startup option).
 ALTER ROLE :"app_user" SET statement_timeout = '10s';

@@ -75,8 +75,13 @@ ChatRequestParse parse_chat_request(std::string_view content_type, std::string_v
     return refuse(413, "Error: The message is too long (at most " + std::to_string(max_chars) +
                            " characters).");
   }
+  auto regenerate = doc.FindMember("regenerate");
+  if (regenerate != doc.MemberEnd() && !regenerate->value.IsBool()) {
+    return refuse(400, "Error: \"regenerate\" must be true or false.");
+  }
   ChatRequestParse result;
-  result.request = ChatRequest{std::move(*session), std::move(*message)};
+  result.request = ChatRequest{std::move(*session), std::move(*message),
+                               regenerate != doc.MemberEnd() && regenerate->value.GetBool()};
   return result;
 }
 

@@ -136,11 +136,10 @@ bool App::handle_chat(Exchange& exchange, LogLine& log) {
     }
     return false;
   }
-  return start_stream(exchange, session, parsed.request->message, std::move(*admission.ticket),
-                      log);
+  return start_stream(exchange, session, *parsed.request, std::move(*admission.ticket), log);
 }
 
-bool App::start_stream(Exchange& exchange, const Session& session, const std::string& message,
+bool App::start_stream(Exchange& exchange, const Session& session, const ChatRequest& request,
                        StreamRegistry::Ticket ticket, LogLine& log) {
   DocumentLookup lookup = get_document_by_name(pool_, session.document_name);
   if (lookup.status != Lookup::kFound) {
@@ -155,8 +154,12 @@ bool App::start_stream(Exchange& exchange, const Session& session, const std::st
     log.add("error", "prompt template missing");
     return false;
   }
-  if (std::string error = save_message(pool_, session.uuid, "user", message); !error.empty()) {
-    log.add("db_error", error).add("not_stored", "user message");
+  // Regenerate (Retry) stores the question once and marks the replies it replaces.
+  QuestionStore question =
+      store_question(pool_, session.uuid, request.message, request.regenerate);
+  if (request.regenerate) log.add("superseded", question.superseded);
+  if (!question.error.empty()) {
+    log.add("db_error", question.error).add("not_stored", "user message");
     refuse(exchange, 503, kErrorDatabase);
     return false;
   }

@@ -1,6 +1,8 @@
 // SQL for documents and chats; parameterized statements only.
 #include "resume_chat/chat_store.h"
 
+#include <cstdlib>
+
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
@@ -86,17 +88,69 @@ std::string save_reply(DbPool& pool, const std::string& session_uuid, const std:
 HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid) {
   HistoryLookup history;
   PgResultPtr result = run_read(pool,
-                                "SELECT message_type, contents FROM chats "
-                                "WHERE session_uuid = $1 ORDER BY timestamp, id",
+                                "SELECT message_type, contents, superseded_at IS NOT NULL "
+                                "FROM chats WHERE session_uuid = $1 ORDER BY timestamp, id",
                                 {session_uuid}, history.error);
   if (!result) return history;
   history.ok = true;
   const int rows = PQntuples(result.get());
   history.messages.reserve(static_cast<size_t>(rows));
   for (int row = 0; row < rows; ++row) {
-    history.messages.push_back({text_at(result.get(), row, 0), text_at(result.get(), row, 1)});
+    history.messages.push_back({text_at(result.get(), row, 0), text_at(result.get(), row, 1),
+                                text_at(result.get(), row, 2) == "t"});
   }
   return history;
+}
+
+// One statement, so the check, the marking and the insert cannot interleave with another
+// request; "after" is by id, which follows insertion order within a session (one stream
+// per session at a time).
+const char* const kRegenerateSql =
+    "WITH newest AS ("
+    "  SELECT id, contents = $2 AS same FROM chats"
+    "  WHERE session_uuid = $1 AND message_type = 'user' ORDER BY id DESC LIMIT 1),"
+    " superseded AS ("
+    "  UPDATE chats SET superseded_at = clock_timestamp()"
+    "  WHERE session_uuid = $1 AND message_type = 'assistant' AND superseded_at IS NULL"
+    "    AND id > (SELECT id FROM newest WHERE same) RETURNING id),"
+    " inserted AS ("
+    "  INSERT INTO chats (timestamp, session_uuid, message_type, contents)"
+    "  SELECT clock_timestamp(), $1, 'user', $2"
+    "  WHERE NOT EXISTS (SELECT 1 FROM newest WHERE same) RETURNING id)"
+    " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM superseded)";
+
+QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
+                             const std::string& text, bool regenerate) {
+  QuestionStore out;
+  if (!regenerate) {
+    out.error = save_message(pool, session_uuid, "user", text);
+    out.inserted = out.error.empty();
+    return out;
+  }
+  DbLease lease = pool.acquire();
+  if (!lease) {
+    out.error = lease.error();
+    return out;
+  }
+  PgResultPtr result = exec_params(lease.get(), kRegenerateSql, {session_uuid, text});
+  if (!result_ok(result.get())) {
+    out.error = last_error(lease.get(), result.get());
+    return out;
+  }
+  out.inserted = text_at(result.get(), 0, 0) == "1";
+  out.superseded = std::atoi(text_at(result.get(), 0, 1).c_str());
+  return out;
+}
+
+std::string check_chat_schema(DbPool& pool) {
+  std::string error;
+  PgResultPtr result = run_read(
+      pool, "SELECT has_column_privilege('chats', 'superseded_at', 'UPDATE')", {}, error);
+  if (result && text_at(result.get(), 0, 0) == "t") return "";
+  if (result) error = "the database role may not update chats.superseded_at";
+  return "the chats table is not ready for this version (" + error +
+         "): apply migrations/003_superseded_replies.sql as the owner of chats, with "
+         "-v app_user=<DATABASE_USER> (README: Deployment)";
 }
 
 std::string test_connection(DbPool& pool) {

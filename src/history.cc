@@ -12,10 +12,15 @@ bool is_blank(const std::string& text) {
 
 std::vector<ChatTurn> format_message_history(const std::vector<StoredMessage>& rows) {
   std::vector<ChatTurn> turns;
+  const StoredMessage* previous = nullptr;  // the last row kept
   for (const StoredMessage& row : rows) {
     if (row.message_type != "user" && row.message_type != "assistant") continue;
-    if (is_blank(row.contents)) continue;
+    if (row.superseded || is_blank(row.contents)) continue;
     if (turns.empty() && row.message_type != "user") continue;
+    const bool repeated = previous != nullptr && row.message_type == "user" &&
+                          previous->message_type == "user" && previous->contents == row.contents;
+    previous = &row;
+    if (repeated) continue;
     if (!turns.empty() && turns.back().role == row.message_type) {
       turns.back().text += "\n\n" + row.contents;
     } else {

@@ -1,28 +1,78 @@
-// Page rendering with mstch (HTML-escaped variables only).
+// Page rendering with mstch (HTML-escaped variables only), the starter suggestions, and
+// the advice under an error.
 #include "resume_chat/page.h"
 
+#include <sstream>
+
+#include "resume_chat/messages.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
+namespace {
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string trimmed(const std::string& line) {
+  const char* space = " \t\r\n\v\f";
+  size_t first = line.find_first_not_of(space);
+  if (first == std::string::npos) return "";
+  return line.substr(first, line.find_last_not_of(space) - first + 1);
+}
+
+}  // namespace
 
 std::optional<PageRenderer> PageRenderer::load(const std::string& templates_dir) {
   auto text = read_text_file(templates_dir + "/page.mustache");
   if (!text) return std::nullopt;
-  return PageRenderer(std::move(*text));
+  auto starters = read_text_file(templates_dir + "/starters.txt");
+  return PageRenderer(std::move(*text), starters ? parse_starters(*starters)
+                                                 : std::vector<std::string>{});
 }
 
 std::string PageRenderer::render(const PageModel& model) const {
+  mstch::array starters;
+  for (const std::string& text : starters_) starters.push_back(mstch::map{{"text", text}});
   mstch::map context{
       {"ready", model.ready},
       {"error", model.error},
+      {"advice", error_advice(model.error)},
       {"title", model.document_name},
       {"resume", model.resume},
       {"jd", model.jd},
       {"session", model.session_token},
       {"max_chars", std::to_string(model.max_message_chars)},
+      {"starters", starters},
   };
   return render_html(template_, context);
+}
+
+std::vector<std::string> parse_starters(const std::string& text) {
+  std::vector<std::string> starters;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line) && starters.size() < kMaxStarters;) {
+    line = trimmed(line);
+    if (line.empty() || line[0] == '#' || !is_valid_utf8(line)) continue;
+    starters.push_back(line);
+  }
+  return starters;
+}
+
+std::string error_advice(const std::string& error) {
+  if (error == kErrorMissingQ) {
+    return "This page opens from a link that names a document, like /?q=NAME. Check the "
+           "link you were sent.";
+  }
+  const std::string not_found = error_not_found("");  // "…name ''": the text before the name
+  if (starts_with(error, not_found.substr(0, not_found.size() - 1))) {
+    return "Check the link you were sent: the name must match exactly. If it does, the "
+           "document may have been removed; ask the person who sent it.";
+  }
+  if (error == kErrorDatabase) return "Please try again in a few minutes.";
+  if (error.empty()) return "";
+  return "The chat is not set up completely on this server. Please tell its operator.";
 }
 
 std::string display_text(const std::string& text, size_t max_chars) {

@@ -1,6 +1,9 @@
 // resume-chat page script: sends a message to POST /chat and renders the reply as its
-// tokens stream in (text/event-stream read with fetch). No framework; marked renders the
-// reply's Markdown and DOMPurify sanitizes it, so nothing in a reply can run script.
+// tokens stream in (text/event-stream read with fetch); sets the resume and the job
+// description as prose and links quotes of them in replies to their passage; Retry answers
+// a question again in place; Download saves the conversation as Markdown. No framework;
+// marked renders the reply's Markdown and DOMPurify sanitizes it, so nothing in a reply can
+// run script. An error page (no chat) needs none of this.
 'use strict';
 
 (() => {
@@ -10,29 +13,44 @@
   const form = $('composer');
   const input = $('message');
   const send = $('send');
+  if (!app || app.dataset.ready !== 'true' || !chat || !form || !input || !send) return;
+  const stopButton = $('stop');
   const status = $('status');
   const jump = $('jump');
   const announcer = $('announce');
   const counter = $('counter');
-  if (!app || !chat || !form || !input || !send) return;
+  const starters = $('starters');
+  const downloadButton = $('download');
 
-  const ready = app.dataset.ready === 'true';
   const session = app.dataset.session || '';
+  const documentName = app.dataset.name || 'document';
   const maxChars = Number(app.dataset.maxChars) || 8000;
   const NEAR_BOTTOM_PX = 48;
   const MAX_INPUT_PX = 240;   // the box grows with its text up to this, then scrolls
+  const DOCS = { resume: 'resume', jd: 'job description' };
 
   let controller = null;  // AbortController of the turn in flight
   let stoppedByUser = false;
-  let turns = 0;
+  let finishedTurns = 0;
+  const turns = [];       // {text, userItem, item, reply, note}: the conversation, for Download
 
   const setState = (state) => { document.body.dataset.state = state; };
-  setState(ready ? 'idle' : 'error');
+  setState('idle');
 
   // One polite live region speaks for the page: the log itself is aria-live=off, so a
   // screen reader hears each reply once, when it is complete, instead of every token.
   function announce(text) {
     if (announcer) announcer.textContent = text;
+  }
+
+  // Characters as the server counts them (code points), not UTF-16 units: an emoji is one.
+  function charCount(text) {
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0xDC00 || c > 0xDFFF) n++;
+    }
+    return n;
   }
 
   const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => (
@@ -67,21 +85,324 @@
     });
   }
 
+  // A reply still arriving, made fit to render as it stands: an open code fence, code span,
+  // ** or * is closed, and a marker with nothing after it yet is left out, so the reader
+  // never sees raw Markdown markers that turn into formatting a moment later.
+  function closeOpenMarkdown(text) {
+    const fence = /^ {0,3}(`{3,}|~{3,})/gm;
+    let fences = 0;
+    let lastFence = null;
+    let afterFence = 0;
+    for (let m = fence.exec(text); m; m = fence.exec(text)) {
+      fences += 1;
+      lastFence = m[1];
+      const eol = text.indexOf('\n', m.index);
+      afterFence = eol < 0 ? text.length : eol + 1;
+    }
+    if (fences % 2) return `${text}\n${lastFence}`;
+    const start = Math.max(afterFence, text.lastIndexOf('\n\n') + 1);
+    const head = text.slice(0, start);
+    let tail = text.slice(start).replace(/[*`]+$/, '');
+    if ((tail.match(/`/g) || []).length % 2) tail += '`';
+    const plain = tail.replace(/`[^`]*`/g, '');
+    const singles = plain.replace(/\*\*/g, '').replace(/^\s*\*\s/gm, '');
+    if ((singles.match(/\*/g) || []).length % 2) tail = `${tail.trimEnd()}*`;
+    if ((plain.match(/\*\*/g) || []).length % 2) tail = `${tail.trimEnd()}**`;
+    return head + tail;
+  }
+
+  // ---- The documents: prose, tabs, passages -------------------------------------------
+
+  const BULLET = /^\s*[-*•●▪–]\s+(.*)$/;
+  const isHeading = (line, next) => {
+    const t = line.trim();
+    if (t.length > 60 || !/\p{L}/u.test(t)) return false;
+    if (t === t.toUpperCase() && /\p{Lu}.*\p{Lu}/u.test(t)) return true;   // SKILLS
+    return t.length <= 40 && !/[.,;:!?)]$/.test(t) && next !== undefined && next.trim() !== '';
+  };
+  const block = (tag, text, className) => {
+    const el = document.createElement(tag);
+    el.textContent = text;
+    if (className) el.className = className;
+    return el;
+  };
+
+  // The document's plain text as prose: blank lines separate paragraphs, a paragraph keeps
+  // its own line breaks (CSS pre-wrap), lines starting with a bullet become a list (an
+  // indented line continues its item), short title lines become headings. Only text nodes
+  // are made: nothing in a document is ever parsed as HTML.
+  function formatDocument(element) {
+    const lines = element.textContent.replace(/\r\n?/g, '\n').replace(/\s+$/, '').split('\n');
+    const out = document.createDocumentFragment();
+    let list = null;
+    let item = null;
+    let para = null;
+    const close = () => {
+      if (para) out.append(block(para.tag, para.lines.join('\n'), para.className));
+      para = null;
+    };
+    lines.forEach((line, i) => {
+      const bullet = BULLET.exec(line);
+      if (!line.trim()) {
+        close();
+        list = item = null;
+      } else if (bullet) {
+        close();
+        if (!list) out.append(list = document.createElement('ul'));
+        list.append(item = block('li', bullet[1].trim()));
+      } else if (item && /^\s/.test(line)) {
+        item.textContent += `\n${line.trim()}`;
+      } else if (!para && isHeading(line, lines[i + 1])) {
+        list = item = null;
+        out.append(block('h3', line.trim()));
+      } else {
+        list = item = null;
+        if (!para) para = { tag: 'p', lines: [] };
+        para.lines.push(line.trim());
+        if (BULLET.test(lines[i + 1] || '') && para.lines.length === 1) para.className = 'doc-lead';
+      }
+    });
+    close();
+    const first = out.firstElementChild;   // a one-line title: the name or the job title
+    if (first && first.tagName !== 'UL' && !first.textContent.includes('\n')) {
+      first.classList.add('doc-name');
+    }
+    element.replaceChildren(out);
+  }
+
+  // Text compared the way quotes are matched: case, whitespace runs and typographic quotes
+  // and dashes do not matter.
+  const FOLD = { '‘': "'", '’': "'", '“': '"', '”': '"', '–': '-', '—': '-' };
+  const fold = (c) => (FOLD[c] || c).toLowerCase();
+
+  // An element's text folded, with where each folded character came from ([node, offset]);
+  // text node boundaries count as whitespace (they separate blocks here).
+  function indexText(root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let text = '';
+    const at = [];
+    const space = (where) => {
+      if (text && !text.endsWith(' ')) { text += ' '; at.push(where); }
+    };
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      space(null);
+      const s = node.data;
+      for (let i = 0; i < s.length; i++) {
+        if (/\s/.test(s[i])) { space([node, i]); continue; }
+        for (const c of fold(s[i])) { text += c; at.push([node, i]); }
+      }
+    }
+    return { text, at };
+  }
+
+  const documents = {};   // id → folded text, for finding quotes
+  for (const id of Object.keys(DOCS)) {
+    const element = $(id);
+    if (!element) continue;
+    formatDocument(element);
+    documents[id] = indexText(element).text;
+  }
+
+  // A quote as it would appear in a document, or '' when it is too short to point anywhere
+  // (a few words at least).
+  function foldQuote(text) {
+    let q = '';
+    for (const c of text.replace(/\s+/g, ' ').trim()) q += fold(c);
+    q = q.replace(/^(\.\.\.|…|["'\s])+|(\.\.\.|…|["'\s.,;:!?])+$/g, '');
+    return q.length >= 12 && q.split(' ').length >= 3 ? q : '';
+  }
+
+  // Which document holds a quote: the resume first, then the job description.
+  function documentOf(quote) {
+    return Object.keys(documents).find((id) => documents[id].includes(quote));
+  }
+
+  const wide = window.matchMedia('(min-width: 1200px)');
+  let activeDoc = 'resume';
+  const tabs = [...document.querySelectorAll('.doc-tabs [role=tab]')];
+
+  // Wide screens show one document at a time behind tabs; narrower ones show both.
+  function layoutDocuments() {
+    for (const tab of tabs) {
+      const id = tab.getAttribute('aria-controls');
+      const on = id === activeDoc;
+      const text = $(id);
+      tab.setAttribute('aria-selected', String(on));
+      tab.tabIndex = on ? 0 : -1;
+      text.closest('.doc').hidden = wide.matches && !on;
+      text.setAttribute('role', wide.matches ? 'tabpanel' : 'region');
+      text.setAttribute('aria-labelledby', wide.matches ? tab.id : `${id}-title`);
+    }
+  }
+
+  function selectDocument(id, focusTab) {
+    activeDoc = id;
+    layoutDocuments();
+    if (focusTab) $(`tab-${id}`).focus();
+  }
+
+  for (const tab of tabs) {
+    tab.addEventListener('click', () => selectDocument(tab.getAttribute('aria-controls')));
+    tab.addEventListener('keydown', (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      event.preventDefault();
+      const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length];
+      selectDocument(next.getAttribute('aria-controls'), true);
+    });
+  }
+  wide.addEventListener('change', layoutDocuments);
+  if (tabs.length) layoutDocuments();
+
+  function clearPassages() {
+    for (const mark of document.querySelectorAll('mark.quote-mark')) {
+      const parent = mark.parentNode;
+      mark.replaceWith(...mark.childNodes);
+      parent.normalize();
+    }
+  }
+
+  // Wraps the text of a range in <mark>s, one per text node it touches (whitespace between
+  // blocks stays unmarked).
+  function markRange(range) {
+    const root = range.commonAncestorContainer.nodeType === Node.TEXT_NODE
+      ? range.commonAncestorContainer.parentNode : range.commonAncestorContainer;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (range.intersectsNode(node)) nodes.push(node);
+    }
+    return nodes.map((node) => {
+      const from = node === range.startContainer ? range.startOffset : 0;
+      const to = node === range.endContainer ? range.endOffset : node.data.length;
+      if (!node.data.slice(from, to).trim()) return null;
+      const middle = node.splitText(from);
+      middle.splitText(to - from);
+      const mark = block('mark', '', 'quote-mark');
+      middle.replaceWith(mark);
+      mark.append(middle);
+      return mark;
+    }).filter(Boolean);
+  }
+
+  // Brings a document into view with the quoted passage highlighted.
+  function showPassage(id, quote) {
+    const element = $(id);
+    clearPassages();
+    const index = indexText(element);
+    const start = index.text.indexOf(quote);
+    if (start < 0) return;
+    const first = index.at[start];
+    const last = index.at[start + quote.length - 1];
+    const range = document.createRange();
+    range.setStart(first[0], first[1]);
+    range.setEnd(last[0], last[1] + 1);
+    const marks = markRange(range);
+    if (tabs.length) selectDocument(id);
+    const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    marks[0]?.scrollIntoView({ block: 'center', behavior: smooth ? 'smooth' : 'auto' });
+    announce(`Highlighted in the ${DOCS[id]}.`);
+  }
+
+  function quoteLink(quote, id) {
+    const a = document.createElement('a');
+    a.className = 'quote-link';
+    a.href = `#${id}`;
+    a.dataset.doc = id;
+    a.dataset.quote = quote;
+    a.title = `Show in the ${DOCS[id]}`;
+    return a;
+  }
+
+  // Quotes of the documents in a finished reply become links to their passage: text in
+  // "double quotes", `code spans` and blockquotes, when it appears in the resume or the
+  // job description.
+  function linkQuotes(body) {
+    for (const code of body.querySelectorAll('code')) {
+      const quote = !code.closest('pre, a') && foldQuote(code.textContent);
+      const id = quote && documentOf(quote);
+      if (!id) continue;
+      const a = quoteLink(quote, id);
+      code.replaceWith(a);
+      a.append(code);
+    }
+    for (const quoted of body.querySelectorAll('blockquote')) {
+      const quote = !quoted.querySelector('a') && foldQuote(quoted.textContent);
+      const id = quote && documentOf(quote);
+      if (!id) continue;
+      const a = quoteLink(quote, id);
+      a.classList.add('quote-block');
+      a.append(...quoted.childNodes);
+      quoted.append(a);
+    }
+    const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    const texts = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.parentElement.closest('a, code, pre')) texts.push(node);
+    }
+    for (const node of texts) linkQuotesIn(node);
+  }
+
+  // `rest` is the text node holding what follows the last link made, from `offset` of the
+  // original text on.
+  function linkQuotesIn(node) {
+    const pattern = /"([^"\n]{8,600})"|“([^”\n]{8,600})”/g;
+    const source = node.data;
+    let rest = node;
+    let offset = 0;
+    for (let m = pattern.exec(source); m; m = pattern.exec(source)) {
+      const inner = m[1] || m[2];
+      const quote = foldQuote(inner);
+      const id = quote && documentOf(quote);
+      if (!id) continue;
+      const from = m.index + 1 - offset;   // inside the quotation marks
+      const middle = rest.splitText(from);
+      rest = middle.splitText(inner.length);
+      offset = m.index + 1 + inner.length;
+      const a = quoteLink(quote, id);
+      middle.replaceWith(a);
+      a.append(middle);
+    }
+  }
+
+  chat.addEventListener('click', (event) => {
+    const link = event.target.closest('a.quote-link');
+    if (!link) return;
+    event.preventDefault();
+    showPassage(link.dataset.doc, link.dataset.quote);
+  });
+
   // ---- Scrolling: follow new text only while the reader is at the bottom ----------------
+  // The chat scrolls in its own box on wider screens; on phones the page scrolls, and "the
+  // bottom" is the end of the chat just above the sticky message box.
 
   let follow = true;     // false once the reader scrolls up; true again at the bottom
   let lastTop = 0;       // scrollTop after our own last scroll, to tell the reader's moves
 
-  const nearBottom = () =>
-    chat.scrollHeight - chat.scrollTop - chat.clientHeight < NEAR_BOTTOM_PX;
+  const boxed = () => getComputedStyle(chat).overflowY !== 'visible';
+  const scroller = () => (boxed() ? chat : document.scrollingElement);
+  // How much of the chat's end is hidden below the view (or the sticky box).
+  const distanceToEnd = () => (boxed()
+    ? chat.scrollHeight - chat.scrollTop - chat.clientHeight
+    : chat.getBoundingClientRect().bottom - form.getBoundingClientRect().top);
+  // Phones: how far the reader is past the end of the chat (the box has come unstuck from
+  // the bottom of the screen and the documents show below it).
+  const pastEnd = () => (boxed() ? 0 : window.innerHeight - form.getBoundingClientRect().bottom);
+  const atEnd = () => distanceToEnd() < NEAR_BOTTOM_PX && pastEnd() < NEAR_BOTTOM_PX;
 
   function scrollToEnd() {
-    chat.scrollTop = chat.scrollHeight;
-    lastTop = chat.scrollTop;
+    if (boxed()) {
+      chat.scrollTop = chat.scrollHeight;
+    } else if (distanceToEnd() > 0) {
+      window.scrollBy(0, distanceToEnd());
+    } else if (pastEnd() > 0) {
+      window.scrollBy(0, -pastEnd());   // back from the documents, or the reply got shorter
+    }
+    lastTop = scroller().scrollTop;
   }
 
   function updateJump() {
-    if (jump) jump.hidden = follow || nearBottom();
+    if (jump) jump.hidden = follow || distanceToEnd() < NEAR_BOTTOM_PX;
   }
 
   // Called after the log grew: keeps the newest text in view only for a following reader.
@@ -90,15 +411,18 @@
     updateJump();
   }
 
-  // A scroll event does not say who scrolled: moving up is always the reader (our own
-  // scrolls only go down), and reaching the bottom by moving down resumes following.
-  chat.addEventListener('scroll', () => {
-    const top = chat.scrollTop;
+  // A scroll event does not say who scrolled: moving up is the reader (our own scrolls go
+  // down, or back up to the end on a phone), and reaching the end by moving down resumes
+  // following.
+  function onScroll() {
+    const top = scroller().scrollTop;
     if (top < lastTop - 1) follow = false;
-    else if (top > lastTop && nearBottom()) follow = true;
+    else if (top > lastTop) follow = atEnd();   // reading on into the documents stops it too
     lastTop = top;
     updateJump();
-  }, { passive: true });
+  }
+  chat.addEventListener('scroll', onScroll, { passive: true });
+  window.addEventListener('scroll', onScroll, { passive: true });
   // Wheel-up stops following at once: a smooth scroll moves only a few pixels in its first
   // frame, and the next paint must not snap the reader back down.
   chat.addEventListener('wheel', (event) => {
@@ -117,30 +441,35 @@
   function addMessage(role, text) {
     const item = document.createElement('article');
     item.className = `message message-${role}`;
-    const label = document.createElement('h2');
-    label.className = 'visually-hidden';
-    label.textContent = role === 'user' ? 'You said' : 'Claude replied';
-    const body = document.createElement('div');
-    body.className = 'message-body';
-    if (role === 'user') body.textContent = text;
+    const label = block('h2', role === 'user' ? 'You said' : 'Claude replied', 'visually-hidden');
+    const body = block('div', role === 'user' ? text : '', 'message-body');
     item.append(label, body);
     chat.append(item);
-    return body;
+    return item;
   }
 
   function addInlineError(item, text) {
-    const note = document.createElement('p');
-    note.className = 'message-error';
+    const note = block('p', text, 'message-error');
     note.setAttribute('role', 'alert');
-    note.textContent = text;
     item.append(note);
   }
 
+  function addNote(item, text) {
+    const note = block('p', text, 'message-note');
+    note.setAttribute('role', 'status');
+    item.append(note);
+  }
+
+  function showTyping(body) {
+    const dots = block('span', '', 'typing');
+    dots.setAttribute('aria-hidden', 'true');
+    dots.append(block('span', ''), block('span', ''), block('span', ''));
+    body.replaceChildren(dots);
+  }
+
   function button(className, text, label, onClick) {
-    const b = document.createElement('button');
+    const b = block('button', text, className);
     b.type = 'button';
-    b.className = className;
-    b.textContent = text;
     if (label) b.setAttribute('aria-label', label);
     b.addEventListener('click', onClick);
     return b;
@@ -190,42 +519,34 @@
     for (const pre of body.querySelectorAll('pre')) {
       const code = pre.querySelector('code') || pre;
       const lang = (/language-([\w+#-]+)/.exec(code.className) || [])[1] || 'code';
-      const block = document.createElement('div');
-      block.className = 'code-block';
-      const head = document.createElement('div');
-      head.className = 'code-head';
-      const name = document.createElement('span');
-      name.textContent = lang;
-      head.append(name, button('copy', 'Copy', `Copy ${lang} code`,
+      const wrap = block('div', '', 'code-block');
+      const head = block('div', '', 'code-head');
+      head.append(block('span', lang), button('copy', 'Copy', `Copy ${lang} code`,
         (e) => onCopy(e.currentTarget, () => code.textContent)));
-      pre.replaceWith(block);
-      block.append(head, pre);
+      pre.replaceWith(wrap);
+      wrap.append(head, pre);
     }
   }
 
   // Under a finished reply: Copy (the reply's Markdown) and, for a failed or stopped turn,
-  // Retry, which sends the same text again as a new message in the same session.
-  function addActions(item, reply, retryText) {
-    const actions = document.createElement('div');
-    actions.className = 'message-actions';
-    if (reply) {
-      const markdown = reply.trim();
+  // Retry, which answers the same question again in place.
+  function addActions(turn, failed) {
+    const actions = block('div', '', 'message-actions');
+    if (turn.reply) {
+      const markdown = turn.reply.trim();
       actions.append(button('copy', 'Copy', 'Copy reply', (e) => onCopy(e.currentTarget, () => markdown)));
     }
-    if (retryText !== null) {
-      actions.append(button('retry', 'Retry', 'Retry: send your message again', (e) => {
-        if (controller) return;
-        e.currentTarget.remove();
-        runTurn(retryText);
+    if (failed) {
+      actions.append(button('retry', 'Retry', 'Retry: ask Claude to answer again', () => {
+        if (!controller) regenerate(turn);
       }));
     }
-    if (actions.childElementCount) item.append(actions);
+    if (actions.childElementCount) turn.item.append(actions);
   }
 
   function setStreaming(on) {
-    input.disabled = on;
-    send.textContent = on ? 'Stop' : 'Send';
-    send.setAttribute('aria-label', on ? 'Stop the reply' : 'Send message');
+    send.disabled = on;
+    if (stopButton) stopButton.hidden = !on;
     if (status) status.hidden = !on;
     chat.setAttribute('aria-busy', on ? 'true' : 'false');
     for (const b of chat.querySelectorAll('.retry')) b.disabled = on;
@@ -234,32 +555,43 @@
 
   // ---- The stream ----------------------------------------------------------------------
 
-  // Yields {event, data} from a text/event-stream body, whatever the chunking.
+  // Yields {event, data} from a text/event-stream body, whatever the chunking: lines end in
+  // CRLF, LF or CR, and a CR at the end of a chunk waits for the next one, which may begin
+  // with the LF of the same line end.
   async function* readEvents(body) {
     const reader = body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
+    let event = 'message';
+    let data = [];
+    const lineEnd = /[\r\n]/g;
     for (;;) {
       const { value, done } = await reader.read();
       buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
-      buffer = buffer.replace(/\r\n?/g, '\n');
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        let event = 'message';
-        const data = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue;
-          const colon = line.indexOf(':');
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const val = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'event') event = val;
-          if (field === 'data') data.push(val);
+      let start = 0;
+      for (;;) {
+        lineEnd.lastIndex = start;
+        const found = lineEnd.exec(buffer);
+        if (!found) break;
+        const at = found.index;
+        if (buffer[at] === '\r' && at === buffer.length - 1 && !done) break;
+        const line = buffer.slice(start, at);
+        start = at + (buffer[at] === '\r' && buffer[at + 1] === '\n' ? 2 : 1);
+        if (line === '') {
+          if (data.length) yield { event, data: data.join('\n') };
+          event = 'message';
+          data = [];
+          continue;
         }
-        if (data.length) yield { event, data: data.join('\n') };
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const val = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'event') event = val;
+        if (field === 'data') data.push(val);
       }
-      if (done) return;
+      buffer = buffer.slice(start);
+      if (done) return;   // an event without its blank line never ended: dropped
     }
   }
 
@@ -285,12 +617,14 @@
   // POST /chat. Right after a Stop the worker may still be closing the stopped reply (it
   // notices the closed connection within about a second) and answers 409, storing nothing;
   // a send or Retry then waits for it, up to ~10 s.
-  async function postChat(text) {
+  async function postChat(text, again) {
+    const body = { session, message: text };
+    if (again) body.regenerate = true;
     for (let attempt = 0; ; attempt++) {
       const response = await fetch('/chat', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ session, message: text }),
+        body: JSON.stringify(body),
         signal: controller.signal,
       });
       if (response.status !== 409 || attempt >= 25) return response;
@@ -299,8 +633,8 @@
   }
 
   // Reads the reply stream; onText gets each piece. Returns the error text, or null.
-  async function streamReply(text, onText) {
-    const response = await postChat(text);
+  async function streamReply(text, again, onText) {
+    const response = await postChat(text, again);
     const type = response.headers.get('content-type') || '';
     if (!type.startsWith('text/event-stream')) return httpErrorText(response.status);
     let finished = false;
@@ -316,19 +650,22 @@
     return errorText || (finished ? null : CONNECTION_LOST);
   }
 
-  async function runTurn(text) {
-    addMessage('user', text);
-    const replyBody = addMessage('assistant', '');
-    const item = replyBody.closest('.message');
+  // Streams Claude's reply to a turn into a new reply under its question. `again`: the
+  // question is answered again (Retry), so the server neither stores nor sends it twice.
+  async function runTurn(turn, again) {
+    turn.item = addMessage('assistant', '');
+    turn.reply = '';
+    turn.note = '';
+    const replyBody = turn.item.querySelector('.message-body');
+    showTyping(replyBody);
     follow = true;   // sending means the reader wants to see this turn
     keepInView();
-    let reply = '';
     let frame = 0;
     // At most one render per animation frame, and only of this reply: a fast stream
     // delivers many tokens per frame, and the rest of the transcript never changes.
-    const paint = () => {
+    const paint = (complete) => {
       frame = 0;
-      renderReply(replyBody, reply);
+      renderReply(replyBody, complete ? turn.reply : closeOpenMarkdown(turn.reply));
       keepInView();
     };
     controller = new AbortController();
@@ -336,46 +673,75 @@
     setStreaming(true);
     let errorText;
     try {
-      errorText = await streamReply(text, (piece) => {
-        reply += piece;
-        if (!frame) frame = requestAnimationFrame(paint);
+      errorText = await streamReply(turn.text, again, (piece) => {
+        turn.reply += piece;
+        if (!frame) frame = requestAnimationFrame(() => paint(false));
       });
     } catch (err) {
-      errorText = stoppedByUser ? 'Stopped.' : CONNECTION_LOST;
+      errorText = stoppedByUser ? null : CONNECTION_LOST;
     }
     if (frame) cancelAnimationFrame(frame);
-    paint();
-    finishTurn(item, replyBody, reply, errorText, text);
+    paint(!errorText && !stoppedByUser);   // a cut-short reply keeps its markers closed
+    finishTurn(turn, replyBody, errorText, stoppedByUser);
   }
 
   // Ends the streaming state first (aria-busy false), so the alert and the announcement
   // below are heard, then adds the message's buttons and gives the box its focus back.
-  function finishTurn(item, replyBody, reply, errorText, text) {
-    const focusWasFree = [document.body, input, send, null].includes(document.activeElement);
+  function finishTurn(turn, replyBody, errorText, stopped) {
+    const focusWasFree = [document.body, input, send, stopButton, null].includes(document.activeElement);
     controller = null;
     setStreaming(false);
-    if (!reply) item.classList.add('message-empty');
+    if (!turn.reply) turn.item.classList.add('message-empty');
     decorateCode(replyBody);
-    if (errorText) addInlineError(item, errorText);
-    else announce(`Claude replied: ${replyBody.textContent}`);
-    addActions(item, reply, errorText ? text : null);
+    linkQuotes(replyBody);
+    if (stopped) {
+      turn.note = 'Stopped.';
+      addNote(turn.item, turn.note);
+    } else if (errorText) {
+      turn.note = errorText;
+      addInlineError(turn.item, errorText);
+    } else {
+      announce(`Claude replied: ${replyBody.textContent}`);
+    }
+    addActions(turn, stopped || Boolean(errorText));
     keepInView();
-    turns += 1;
-    chat.dataset.turns = String(turns);
+    finishedTurns += 1;
+    chat.dataset.turns = String(finishedTurns);
+    if (downloadButton) downloadButton.disabled = false;
     if (focusWasFree) input.focus();
+  }
+
+  // A new question: shown once, then its reply streams under it.
+  function ask(text) {
+    if (starters) starters.hidden = true;
+    for (const b of chat.querySelectorAll('.retry')) b.remove();   // only the newest turn
+    const turn = { text, userItem: addMessage('user', text), item: null, reply: '', note: '' };
+    turns.push(turn);
+    runTurn(turn, false);
+  }
+
+  // Retry: the failed or stopped reply gives way to a new one under the same question.
+  function regenerate(turn) {
+    turn.item.remove();
+    runTurn(turn, true);
   }
 
   // ---- The message box -------------------------------------------------------------
 
+  // Sending waits while a reply streams; the box stays editable for the next message.
   function submit() {
-    if (!ready || controller) return;
+    if (controller) return;
     const text = input.value;
     if (!text.trim()) return;
-    if (text.length > maxChars) return;
+    if (charCount(text) > maxChars) {
+      updateCounter();
+      announce(`The message is ${charCount(text)} characters; the limit is ${maxChars}. Shorten it to send.`);
+      return;
+    }
     input.value = '';
     updateCounter();
     autoGrow();
-    runTurn(text);
+    ask(text);
   }
 
   function stop() {
@@ -389,10 +755,10 @@
   let counterLevel = 0;
   function updateCounter() {
     if (!counter) return;
-    const n = input.value.length;
+    const n = charCount(input.value);
     const level = n >= maxChars ? 2 : n >= maxChars * 0.8 ? 1 : 0;
     counter.hidden = level === 0;
-    counter.textContent = `${n} / ${maxChars}`;
+    counter.textContent = n > maxChars ? `${n} / ${maxChars}: shorten it to send` : `${n} / ${maxChars}`;
     counter.classList.toggle('over', level === 2);
     if (level > counterLevel) {
       announce(level === 2 ? `Character limit of ${maxChars} reached.`
@@ -406,23 +772,19 @@
     input.style.height = `${Math.min(input.scrollHeight + 2, MAX_INPUT_PX)}px`;
   }
 
-  // Send turns into Stop while streaming; a double click must not stop what it just sent.
-  let sentAt = 0;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    if (!controller) {
-      sentAt = Date.now();
-      submit();
-    } else if (Date.now() - sentAt > 500) {
-      stop();
-    }
+    const fromButton = document.activeElement === send;
+    submit();
+    if (fromButton) input.focus();   // keep writing where you are
   });
   input.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter' || event.shiftKey) return;
     if (event.isComposing || event.keyCode === 229) return;  // IME candidate, not a send
-    event.preventDefault();
+    event.preventDefault();   // while a reply streams, Enter neither sends nor adds a line
     submit();
   });
+  if (stopButton) stopButton.addEventListener('click', stop);
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && controller) {
       event.preventDefault();
@@ -430,6 +792,52 @@
     }
   });
   input.addEventListener('input', () => { updateCounter(); autoGrow(); });
+  for (const starter of document.querySelectorAll('[data-starter]')) {
+    starter.addEventListener('click', () => {
+      if (!controller) ask(starter.textContent.trim());
+    });
+  }
+
+  // ---- Keeping the conversation --------------------------------------------------------
+
+  const pad = (n) => String(n).padStart(2, '0');
+  const today = () => {
+    const d = new Date();
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  };
+  const slug = (text) => text.normalize('NFKD').replace(/[^\w-]+/g, '-')
+    .replace(/^-+|-+$/g, '').slice(0, 60).toLowerCase() || 'document';
+
+  function transcript() {
+    const lines = [`# Resume chat: ${documentName}`, '', `Saved ${today()}.`, ''];
+    for (const turn of turns) {
+      lines.push('## You', '', turn.text, '', '## Claude', '');
+      if (turn.reply) lines.push(turn.reply.trim(), '');
+      if (turn.note) lines.push(`_${turn.note}_`, '');
+    }
+    return `${lines.join('\n').trimEnd()}\n`;
+  }
+
+  if (downloadButton) {
+    downloadButton.addEventListener('click', () => {
+      const url = URL.createObjectURL(new Blob([transcript()], { type: 'text/markdown;charset=utf-8' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `resume-chat-${slug(documentName)}-${today()}.md`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    });
+  }
+
+  // Leaving while a reply streams would cut it short: the browser asks first.
+  window.addEventListener('beforeunload', (event) => {
+    if (!controller) return;
+    event.preventDefault();
+    event.returnValue = '';
+  });
+
   updateCounter();
-  if (ready) input.focus();
+  input.focus();
 })();

@@ -56,3 +56,17 @@ BOOST_AUTO_TEST_CASE(length_counts_characters_not_bytes) {
   BOOST_TEST(parse("{\"session\":\"t\",\"message\":\"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
                    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\"}").request.has_value());
 }
+
+BOOST_AUTO_TEST_CASE(regenerate_is_an_optional_boolean) {
+  BOOST_TEST(!parse(R"({"session":"t","message":"m"})").request->regenerate);
+  BOOST_TEST(parse(R"({"session":"t","message":"m","regenerate":true})").request->regenerate);
+  BOOST_TEST(!parse(R"({"session":"t","message":"m","regenerate":false})").request->regenerate);
+  for (const char* body : {R"({"session":"t","message":"m","regenerate":"true"})",
+                           R"({"session":"t","message":"m","regenerate":1})",
+                           R"({"session":"t","message":"m","regenerate":null})"}) {
+    auto r = parse(body);
+    BOOST_TEST(!r.request, body);
+    BOOST_TEST(r.status == 400);
+    BOOST_TEST(r.error == "Error: \"regenerate\" must be true or false.");
+  }
+}

@@ -21,6 +21,8 @@
 #include <sstream>
 #include <thread>
 
+#include <rapidjson/document.h>
+
 #include "resume_chat/chat_store.h"
 #include "resume_chat/db_pool.h"
 #include "resume_chat/session_token.h"
@@ -68,13 +70,16 @@ std::string root_dir() {
   return getcwd(buf, sizeof(buf)) ? buf : ".";
 }
 
+// An error page is one card: the seed's text, what to do, and no chat or documents.
 void expect_error_state(const HttpResponse& r, long status, const std::string& escaped_text) {
   BOOST_TEST(r.status == status);
   BOOST_TEST(contains(r.body, escaped_text), "missing: " << escaped_text);
   BOOST_TEST(contains(r.body, "data-ready=\"false\""));
-  BOOST_TEST(contains(r.body, "<section class=\"documents\" hidden"));
-  BOOST_TEST(contains(r.body, "type=\"submit\" disabled"));
+  BOOST_TEST(contains(r.body, "<p class=\"advice\">"));
   BOOST_TEST(!contains(r.body, "role=\"alert\" hidden"));
+  for (const char* absent : {"id=\"chat\"", "id=\"message\"", "data-starter", "id=\"resume\""}) {
+    BOOST_TEST(!contains(r.body, absent), absent);
+  }
 }
 
 }  // namespace
@@ -91,9 +96,11 @@ BOOST_AUTO_TEST_CASE(found_document_renders_ready_page) {
   BOOST_TEST(contains(r.body, "data-ready=\"true\""));
   BOOST_TEST(contains(r.body, "data-session=\"v1."));
   BOOST_TEST(contains(r.body, "role=\"alert\" hidden"));
-  for (const char* id : {"error", "chat", "message", "send", "resume", "jd"}) {
+  for (const char* id : {"error", "chat", "message", "send", "resume", "jd", "download"}) {
     BOOST_TEST(contains(r.body, std::string("id=\"") + id + "\""), id);
   }
+  // The starters of the installed templates/starters.txt, escaped.
+  BOOST_TEST(contains(r.body, "data-starter>What are the three biggest gaps?</button>"));
 }
 
 BOOST_AUTO_TEST_CASE(each_page_load_gets_a_new_session) {
@@ -295,6 +302,25 @@ BOOST_AUTO_TEST_CASE(wrong_database_password_exits_3_without_the_password) {
   BOOST_TEST(!contains(r.output, "wrong-password-value-123"));
 }
 
+// A database where only the seed's 001 migration ran: the worker says which migration is
+// missing rather than failing every chat later.
+BOOST_AUTO_TEST_CASE(chats_without_the_superseded_column_exit_3) {
+  if (sql_value("SELECT count(*) FROM pg_database WHERE datname = 'resume_chat_no_003'") == "1") {
+    sql("DROP DATABASE resume_chat_no_003");
+  }
+  sql("CREATE DATABASE resume_chat_no_003");
+  const std::string psql = "PGPASSWORD='" + env("DB_ADMIN_PASSWORD") + "' psql -X -q -v ON_ERROR_STOP=1 -h " +
+                           env("DATABASE_HOST") + " -p " + env("DATABASE_PORT") + " -U " +
+                           env("DB_ADMIN_USER") + " -d resume_chat_no_003 ";
+  BOOST_REQUIRE(std::system((psql + "-f migrations/001_create_tables.sql >/dev/null").c_str()) == 0);
+  BOOST_REQUIRE(std::system((psql + "-c 'GRANT SELECT, INSERT ON chats TO " + env("DATABASE_USER") +
+                             "' >/dev/null").c_str()) == 0);
+  auto e = worker_env();
+  e["DATABASE_NAME"] = "resume_chat_no_003";
+  expect_failure(start_worker(e), 3, "apply migrations/003_superseded_replies.sql");
+  sql("DROP DATABASE resume_chat_no_003");
+}
+
 BOOST_AUTO_TEST_CASE(invalid_api_key_exits_4) {
   auto e = worker_env();
   e["ANTHROPIC_API_KEY"] = "sk-ant-not-a-valid-key";
@@ -402,6 +428,40 @@ BOOST_AUTO_TEST_CASE(store_functions_round_trip) {
   BOOST_TEST((doc.status == resume_chat::Lookup::kFound));
 }
 
+// Regenerate at the store: the question once, the replies it replaces kept and marked.
+BOOST_AUTO_TEST_CASE(store_question_regenerates_the_newest_question_once) {
+  resume_chat::DbPool pool(stack_database(3, 1000));
+  const std::string session = resume_chat::new_uuid4();
+  auto first = resume_chat::store_question(pool, session, "Q", false);
+  BOOST_TEST(first.error == "");
+  BOOST_TEST(first.inserted);
+  BOOST_TEST(resume_chat::save_message(pool, session, "assistant", "stopped part") == "");
+  auto again = resume_chat::store_question(pool, session, "Q", true);
+  BOOST_TEST(again.error == "");
+  BOOST_TEST(!again.inserted);
+  BOOST_TEST(again.superseded == 1);
+  BOOST_TEST(resume_chat::save_message(pool, session, "assistant", "failed part") == "");
+  again = resume_chat::store_question(pool, session, "Q", true);
+  BOOST_TEST(again.superseded == 1, "only the newer attempt is marked now");
+  // A regenerated question that is not the newest stored one (its first attempt never
+  // reached the database) is stored like any other, and marks nothing.
+  auto other = resume_chat::store_question(pool, session, "R", true);
+  BOOST_TEST(other.inserted);
+  BOOST_TEST(other.superseded == 0);
+  Rows rows = sql("SELECT message_type, contents, superseded_at IS NOT NULL FROM chats "
+                  "WHERE session_uuid = $1 ORDER BY id", {session});
+  BOOST_REQUIRE(rows.size() == 4u);
+  BOOST_TEST((rows[0] == std::vector<std::string>{"user", "Q", "f"}));
+  BOOST_TEST((rows[1] == std::vector<std::string>{"assistant", "stopped part", "t"}));
+  BOOST_TEST((rows[2] == std::vector<std::string>{"assistant", "failed part", "t"}));
+  BOOST_TEST((rows[3] == std::vector<std::string>{"user", "R", "f"}));
+  auto history = resume_chat::get_session_history(pool, session);
+  BOOST_REQUIRE(history.ok);
+  BOOST_TEST(history.messages[1].superseded);
+  BOOST_TEST(!history.messages[3].superseded);
+  BOOST_TEST(resume_chat::check_chat_schema(pool) == "");
+}
+
 // The worker runs as the role of migrations/002_app_role.sql, so every chat in this suite
 // already proves the grants are enough; here: they are not more than that.
 BOOST_AUTO_TEST_CASE(the_worker_role_can_do_only_what_it_needs) {
@@ -410,7 +470,9 @@ BOOST_AUTO_TEST_CASE(the_worker_role_can_do_only_what_it_needs) {
                        "WHERE application_name = 'resume-chat'") == env("DATABASE_USER"));
   BOOST_TEST(sql_value("SELECT count(*) > 0 FROM documents", {}, true) == "t");
   for (const char* statement :
-       {"UPDATE chats SET contents = 'x'", "DELETE FROM chats", "TRUNCATE chats",
+       {"UPDATE chats SET contents = 'x'", "UPDATE chats SET message_type = 'user'",
+        "UPDATE chats SET session_uuid = gen_random_uuid()", "UPDATE chats SET timestamp = now()",
+        "DELETE FROM chats", "TRUNCATE chats",
         "INSERT INTO documents (name) VALUES ('evil')", "UPDATE documents SET resume = ''",
         "DELETE FROM documents", "DROP TABLE chats", "CREATE TABLE evil (x int)",
         "ALTER TABLE chats ADD COLUMN evil int", "SELECT setval('chats_id_seq', 1)",
@@ -424,6 +486,8 @@ BOOST_AUTO_TEST_CASE(the_worker_role_can_do_only_what_it_needs) {
     BOOST_TEST((contains(error, "permission denied") || contains(error, "must be owner")),
                statement << ": " << error);
   }
+  // The one change it may make to a stored row: marking a reply superseded (003).
+  BOOST_TEST(sql("UPDATE chats SET superseded_at = now() WHERE false", {}, true).empty());
 }
 
 BOOST_AUTO_TEST_CASE(dead_connections_are_replaced_after_a_restart) {
@@ -666,6 +730,84 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_without_touching_the_database) {
   }
   BOOST_TEST(chat_rows() == rows_before);
   (void)other_doc_token;
+}
+
+HttpResponse post_regenerate(const std::string& token, const std::string& message) {
+  return http({"POST", base_url() + "/chat",
+               "{\"session\":" + json_string(token) + ",\"message\":" + json_string(message) +
+                   ",\"regenerate\":true}",
+               {"Content-Type: application/json"}, 60});
+}
+
+// The messages of each request the simulator received whose last user turn has `marker`:
+// one string per request, "role: text" per message, in order.
+std::vector<std::string> requests_with(const std::string& marker) {
+  rapidjson::Document doc;
+  doc.Parse(simulator("/_sim/requests").c_str());
+  std::vector<std::string> out;
+  if (!doc.IsArray()) return out;
+  for (const auto& request : doc.GetArray()) {
+    std::string messages;
+    for (const auto& m : request["body"]["messages"].GetArray()) {
+      std::string text;
+      if (m["content"].IsString()) text = m["content"].GetString();
+      else for (const auto& block : m["content"].GetArray()) text += block["text"].GetString();
+      messages += std::string(m["role"].GetString()) + ": " + text + "\n";
+    }
+    if (contains(messages.substr(messages.rfind("user: ")), marker)) out.push_back(messages);
+  }
+  return out;
+}
+
+// Retry after a failed reply (README: "/chat contract"): the question is stored once, the
+// partial reply is kept but marked, and Claude gets the question once, without the partial.
+BOOST_AUTO_TEST_CASE(regenerate_replaces_a_failed_reply_and_stores_the_question_once) {
+  const std::string token = session_token();
+  const std::string question = "Which gaps first? " + resume_chat::new_uuid4() + " [sim:flaky-midstream]";
+  BOOST_TEST(done(post_chat(token, "Hello [sim:echo]")));
+  HttpResponse failed = post_chat(token, question);
+  BOOST_TEST(!done(failed));
+  BOOST_TEST(contains(last_error(failed), "overloaded"));
+  const std::string partial = reply_text(events_of(failed.body));
+  BOOST_TEST(!partial.empty());
+
+  HttpResponse again = post_regenerate(token, question);
+  BOOST_TEST(again.status == 200);
+  BOOST_TEST(done(again), again.body);
+  BOOST_TEST(reply_text(events_of(again.body)) == "echo: 3 messages; last: " + question);
+
+  Rows rows = sql("SELECT message_type, contents, superseded_at IS NOT NULL FROM chats "
+                  "WHERE session_uuid = $1 ORDER BY id", {uuid_of(token)});
+  BOOST_REQUIRE(rows.size() == 5u);
+  BOOST_TEST((rows[2] == std::vector<std::string>{"user", question, "f"}));
+  BOOST_TEST((rows[3] == std::vector<std::string>{"assistant", partial, "t"}));
+  BOOST_TEST(rows[4][0] == "assistant");
+  BOOST_TEST(rows[4][2] == "f");
+  auto sent = requests_with(question);
+  BOOST_REQUIRE(sent.size() == 2u);
+  BOOST_TEST(sent[0] == sent[1], "the regenerated request is the first one again");
+  size_t times = 0;
+  for (size_t at = 0; (at = sent[1].find(question, at)) != std::string::npos; ++at) ++times;
+  BOOST_TEST(times == 1u);
+  BOOST_TEST(!contains(sent[1], partial));
+  BOOST_TEST(contains(worker_log_line({uuid_of(token), "\"superseded\":1"}), "\"status\":200"));
+
+  // The next turn's history has the new reply, not the partial one.
+  HttpResponse next = post_chat(token, "And then? [sim:echo]");
+  BOOST_TEST(reply_text(events_of(next.body)) == "echo: 5 messages; last: And then? [sim:echo]");
+  BOOST_TEST(!contains(requests_with("And then?").at(0), partial));
+}
+
+// Retry when the first attempt never stored the question (refused before it, or lost on the
+// way): the question is stored now, once.
+BOOST_AUTO_TEST_CASE(regenerate_of_a_question_never_stored_stores_it) {
+  const std::string token = session_token();
+  BOOST_TEST(done(post_chat(token, "First [sim:echo]")));
+  HttpResponse r = post_regenerate(token, "Never arrived [sim:echo]");
+  BOOST_TEST(done(r));
+  BOOST_TEST(reply_text(events_of(r.body)) == "echo: 3 messages; last: Never arrived [sim:echo]");
+  BOOST_TEST(sql_value("SELECT count(*) FROM chats WHERE session_uuid = $1 AND contents = $2",
+                       {uuid_of(token), "Never arrived [sim:echo]"}) == "1");
 }
 
 BOOST_AUTO_TEST_CASE(one_stream_per_session) {
@@ -1157,7 +1299,9 @@ BOOST_AUTO_TEST_CASE(a_missing_prompt_template_disables_the_chat_with_the_seed_t
   const std::string text = "Error: System prompt template not found at " + path;
   BOOST_TEST(page.status == 503);
   BOOST_TEST(contains(page.body, text));
-  BOOST_TEST(contains(page.body, "type=\"submit\" disabled"));
+  BOOST_TEST(contains(page.body, "data-ready=\"false\""));
+  BOOST_TEST(contains(page.body, "Please tell its operator."));
+  BOOST_TEST(!contains(page.body, "id=\"message\""));
   BOOST_TEST(chat_reply.status == 503);
   BOOST_TEST(last_error(chat_reply) == "{\"message\":\"" + text + "\"}");
   BOOST_TEST(sql_value("SELECT count(*) FROM chats WHERE session_uuid = $1", {uuid_of(token)}) == "0");

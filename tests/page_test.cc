@@ -51,20 +51,56 @@ BOOST_AUTO_TEST_CASE(ready_page_escapes_documents_and_enables_chat) {
   BOOST_TEST(contains(html, "data-session=\"v1.tok&quot;en\""));
   BOOST_TEST(contains(html, "data-ready=\"true\""));
   BOOST_TEST(contains(html, "id=\"error\" class=\"error\" role=\"alert\" hidden"));
-  BOOST_TEST(!contains(html, "disabled"));
+  BOOST_TEST(!contains(html, "class=\"advice\""));
+  BOOST_TEST(contains(html, "data-name=\"demo\""));
 }
 
-BOOST_AUTO_TEST_CASE(error_page_disables_input_and_hides_documents) {
+BOOST_AUTO_TEST_CASE(error_page_is_one_card_without_chat_or_documents) {
   PageModel model;
   model.error = error_not_found("<img src=x onerror=alert(1)>");
   std::string html = renderer().render(model);
-  BOOST_TEST(contains(html, "Error: No document found with name &#39;&lt;img src=x"));
+  BOOST_TEST(contains(html, "<p id=\"error\" class=\"error\" role=\"alert\">Error: No document "
+                            "found with name &#39;&lt;img src=x"));
   BOOST_TEST(!contains(html, "<img"));
-  BOOST_TEST(contains(html, "id=\"message\""));
   BOOST_TEST(contains(html, "data-ready=\"false\""));
-  BOOST_TEST(contains(html, " disabled></textarea>"));
-  BOOST_TEST(contains(html, "type=\"submit\" disabled"));
-  BOOST_TEST(contains(html, "<section class=\"documents\" hidden"));
+  BOOST_TEST(contains(html, "Check the link you were sent"));
+  for (const char* absent : {"id=\"chat\"", "id=\"message\"", "id=\"send\"", "data-starter",
+                             "id=\"resume\"", "id=\"jd\"", "id=\"download\""}) {
+    BOOST_TEST(!contains(html, absent), absent);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(each_error_says_what_to_do) {
+  BOOST_TEST(contains(error_advice(kErrorMissingQ), "Check the link you were sent"));
+  BOOST_TEST(contains(error_advice(error_not_found("x")), "Check the link you were sent"));
+  BOOST_TEST(contains(error_advice(kErrorDatabase), "try again"));
+  BOOST_TEST(contains(error_advice(error_template_missing("p")), "operator"));
+  BOOST_TEST(error_advice("").empty());
+}
+
+BOOST_AUTO_TEST_CASE(starters_are_read_escaped_and_send_on_click) {
+  auto page = renderer();
+  BOOST_TEST(page.starters().size() >= 3u, "templates/starters.txt ships at least three");
+  PageRenderer custom("{{#starters}}[{{text}}]{{/starters}}",
+                      parse_starters("# comment\n\n  First <b>one</b> \r\nSecond & last\n"));
+  BOOST_TEST(custom.render(PageModel{}) == "[First &lt;b&gt;one&lt;/b&gt;][Second &amp; last]");
+  PageModel model;
+  model.ready = true;
+  std::string html = page.render(model);
+  size_t buttons = 0;
+  for (size_t at = 0; (at = html.find("data-starter>", at)) != std::string::npos; ++at) ++buttons;
+  BOOST_TEST(buttons == page.starters().size());
+  BOOST_TEST(contains(html, page.starters()[0]));
+}
+
+BOOST_AUTO_TEST_CASE(starters_file_limits) {
+  std::string many;
+  for (int i = 0; i < 10; ++i) many += "starter " + std::to_string(i) + "\n";
+  BOOST_TEST(parse_starters(many).size() == kMaxStarters);
+  BOOST_TEST(parse_starters("ok\n\xFF bad\n").size() == 1u);
+  BOOST_TEST(parse_starters("").empty());
+  PageRenderer none("{{#starters}}x{{/starters}}");
+  BOOST_TEST(none.render(PageModel{}) == "");
 }
 
 BOOST_AUTO_TEST_CASE(the_page_has_no_inline_script) {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "resume_chat/chat_request.h"
 #include "resume_chat/claude_client.h"
 #include "resume_chat/config.h"
 #include "resume_chat/db_pool.h"
@@ -61,7 +62,7 @@ class App {
   DocumentLookup find_document(const std::string& name);  // through documents_
   // True when the request became a stream: its log line and count come at its end.
   bool handle_chat(Exchange& exchange, LogLine& log);
-  bool start_stream(Exchange& exchange, const Session& session, const std::string& message,
+  bool start_stream(Exchange& exchange, const Session& session, const ChatRequest& request,
                     StreamRegistry::Ticket ticket, LogLine& log);
   void handle_health(Exchange& exchange, LogLine& log);
   void handle_metrics(Exchange& exchange);

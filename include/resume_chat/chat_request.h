@@ -1,5 +1,7 @@
-// POST /chat request bodies: {"session": "<token>", "message": "<text>"}, checked before
-// anything touches the database. Each refusal carries its HTTP status and a clear text.
+// POST /chat request bodies: {"session": "<token>", "message": "<text>"} and an optional
+// "regenerate": true (answer the session's newest question again, README: "/chat
+// contract"), checked before anything touches the database. Each refusal carries its HTTP
+// status and a clear text.
 #ifndef RESUME_CHAT_CHAT_REQUEST_H_
 #define RESUME_CHAT_CHAT_REQUEST_H_
 
@@ -12,6 +14,7 @@ namespace resume_chat {
 struct ChatRequest {
   std::string session_token;
   std::string message;
+  bool regenerate = false;  // Retry: `message` is the question to answer again
 };
 
 struct ChatRequestParse {

@@ -2,6 +2,7 @@
 //
 // Every function leases a connection only for its own statement, so no connection is held
 // while a reply streams. Failures come back as values with libpq's reason for the log.
+// Rows are only ever appended, except that a reply can be marked superseded (regenerate).
 #ifndef RESUME_CHAT_CHAT_STORE_H_
 #define RESUME_CHAT_CHAT_STORE_H_
 
@@ -29,6 +30,7 @@ struct DocumentLookup {
 struct StoredMessage {
   std::string message_type;  // "system" | "user" | "assistant"
   std::string contents;
+  bool superseded = false;   // a reply answered again (regenerate): kept, not history
 };
 
 struct HistoryLookup {
@@ -54,6 +56,24 @@ constexpr std::chrono::seconds kReplySaveWait{120};
 std::string save_reply(DbPool& pool, const std::string& session_uuid, const std::string& text);
 
 HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid);
+
+struct QuestionStore {
+  std::string error;      // "" when done, else the reason
+  bool inserted = false;  // false: a regenerate found the question already stored
+  int superseded = 0;     // earlier replies to it, now marked superseded
+};
+
+// Stores the user's question before a reply. With `regenerate` (Retry), a question equal to
+// the session's newest one is not stored again: the replies stored after it (a failed or
+// stopped attempt) are marked superseded instead, in the same statement. A regenerated
+// question that is not the newest (its first attempt never reached the database) is stored
+// like any other.
+QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
+                             const std::string& text, bool regenerate);
+
+// "" when the chats table has what this version needs (the superseded_at column of
+// migrations/003_superseded_replies.sql, and the grant to mark it), else what to do.
+std::string check_chat_schema(DbPool& pool);
 
 // Runs `SELECT 1`; returns "" or the reason.
 std::string test_connection(DbPool& pool);

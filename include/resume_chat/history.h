@@ -10,10 +10,11 @@
 
 namespace resume_chat {
 
-// Keeps user and assistant rows in order; drops empty or whitespace-only ones; merges
-// consecutive turns of one role (blank line between); drops assistant turns before the
-// first user turn and after the last one (no prefill). The result is empty or starts and
-// ends with a user turn and alternates.
+// Keeps user and assistant rows in order; drops empty or whitespace-only ones and
+// superseded replies (regenerate); merges consecutive turns of one role (blank line
+// between), sending a user row equal to the one before it once (a retry stored twice by an
+// older page); drops assistant turns before the first user turn and after the last one (no
+// prefill). The result is empty or starts and ends with a user turn and alternates.
 std::vector<ChatTurn> format_message_history(const std::vector<StoredMessage>& rows);
 
 }  // namespace resume_chat

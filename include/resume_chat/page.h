@@ -1,10 +1,13 @@
-// The server-rendered page (templates/page.mustache): the seed's four rows, in a ready
-// state or in one of its error states.
+// The server-rendered page (templates/page.mustache): in the ready state the header, the
+// chat with its starter suggestions (templates/starters.txt) and message box, and the
+// documents; in one of the seed's error states a single card saying what went wrong and
+// what to do.
 #ifndef RESUME_CHAT_PAGE_H_
 #define RESUME_CHAT_PAGE_H_
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace resume_chat {
 
@@ -19,16 +22,29 @@ struct PageModel {
 
 class PageRenderer {
  public:
-  // Reads templates_dir/page.mustache once; std::nullopt when it cannot be read.
+  // Reads templates_dir/page.mustache once (std::nullopt when it cannot be read) and the
+  // optional templates_dir/starters.txt.
   static std::optional<PageRenderer> load(const std::string& templates_dir);
-  explicit PageRenderer(std::string tmpl) : template_(std::move(tmpl)) {}
+  explicit PageRenderer(std::string tmpl, std::vector<std::string> starters = {})
+      : template_(std::move(tmpl)), starters_(std::move(starters)) {}
 
-  // Everything in `model` is HTML-escaped in the output.
+  // Everything in `model` and the starters is HTML-escaped in the output.
   std::string render(const PageModel& model) const;
+
+  const std::vector<std::string>& starters() const { return starters_; }
 
  private:
   std::string template_;
+  std::vector<std::string> starters_;
 };
+
+// The starter suggestions of a starters.txt: one per line, trimmed; blank lines and lines
+// starting with '#' skipped; invalid UTF-8 lines dropped; at most kMaxStarters.
+constexpr size_t kMaxStarters = 6;
+std::vector<std::string> parse_starters(const std::string& text);
+
+// What the person who opened the page should do about one of the seed's page errors.
+std::string error_advice(const std::string& error);
 
 // Shortens text for display to at most `max_chars` code points, adding "…"; invalid UTF-8
 // is replaced by U+FFFD so it can be shown.

@@ -92,6 +92,7 @@ prepare_database() {
   psql_admin -f "$ROOT/scripts/demo-document.sql"
   psql_admin -v app_user="$DATABASE_USER" -v app_password="$DATABASE_PASSWORD" \
     -f "$ROOT/migrations/002_app_role.sql" >/dev/null
+  psql_admin -v app_user="$DATABASE_USER" -f "$ROOT/migrations/003_superseded_replies.sql"
 }
 
 start_simulator() {

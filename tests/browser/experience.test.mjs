@@ -1,7 +1,8 @@
 // Browser tests of the chat experience (issue 7): scrolling while it streams, the message
-// box, copy and retry, errors, screen-reader announcements, keyboard, axe-core, print, the
-// 60 KB first-visit budget, hashed static files, dark mode. Each runs at 1280x900 and
-// 360x740. No timing asserts: every wait is for a state, with generous timeouts.
+// box, copy and retry (regenerate in place), errors, screen-reader announcements, keyboard,
+// axe-core, print, the 60 KB first-visit budget, hashed static files, dark mode. Each runs
+// at 1280x900 and 360x740. No timing asserts: every wait is for a state, with generous
+// timeouts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -17,6 +18,13 @@ const tag = (v) => `${v.width}x${v.height}`;
 let browser;
 
 before(async () => { browser = await startBrowser(); });
+
+// axe-core's serious and critical findings on the page (axe must be loaded).
+const axeViolations = (page) => page.evaluate(async () => {
+  const result = await window.axe.run(document, { resultTypes: ['violations'] });
+  return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+});
 after(stopBrowser);
 
 const waitStreaming = (page) =>
@@ -28,22 +36,36 @@ const replyText = (page) => page.evaluate(() => {
   return bodies.length ? bodies[bodies.length - 1].innerText : '';
 });
 
-const distanceFromBottom = (page) => page.evaluate(() => {
+// Where the reader is: the chat scrolls in its own box, or on phones the page scrolls and
+// the end of the chat sits above the sticky message box (the measures app.js uses).
+const scrollInfo = (page) => page.evaluate(() => {
   const c = document.getElementById('chat');
-  return c.scrollHeight - c.scrollTop - c.clientHeight;
+  const boxed = getComputedStyle(c).overflowY !== 'visible';
+  return {
+    boxed,
+    top: boxed ? c.scrollTop : document.scrollingElement.scrollTop,
+    distance: boxed ? c.scrollHeight - c.scrollTop - c.clientHeight
+      : c.getBoundingClientRect().bottom - document.getElementById('composer').getBoundingClientRect().top,
+  };
 });
+const distanceFromBottom = async (page) => (await scrollInfo(page)).distance;
 
-// scrollTop once it has stopped moving (a wheel scroll is animated).
-const settledScrollTop = (page) => page.evaluate(async () => {
-  const c = document.getElementById('chat');
+// Polls until the end of the chat is in view (or 30 s pass).
+async function waitNearEnd(page) {
+  for (let i = 0; i < 300 && (await distanceFromBottom(page)) >= 48; i++) await page.waitForTimeout(100);
+}
+
+// The scroll position once it has stopped moving (a wheel scroll is animated).
+async function settledScrollTop(page) {
   let last = -1; let same = 0;
   while (same < 3) {
-    await new Promise((r) => setTimeout(r, 100));
-    same = c.scrollTop === last ? same + 1 : 0;
-    last = c.scrollTop;
+    await page.waitForTimeout(100);
+    const { top } = await scrollInfo(page);
+    same = top === last ? same + 1 : 0;
+    last = top;
   }
   return last;
-});
+}
 
 // Waits until the streaming reply has grown past `length` characters (or the turn ended).
 const waitGrowth = (page, length) => page.waitForFunction((n) => {
@@ -85,15 +107,15 @@ for (const viewport of VIEWPORTS) {
     await page.locator('#jump').waitFor({ state: 'visible', timeout: 10000 });
     const top = await settledScrollTop(page);
     await waitGrowth(page, (await replyText(page)).length + 10);
-    assert.ok(Math.abs((await page.evaluate(() => document.getElementById('chat').scrollTop)) - top) <= 4,
+    assert.ok(Math.abs((await scrollInfo(page)).top - top) <= 4,
       'the view stays where the reader put it while text arrives');
     assert.ok(await distanceFromBottom(page) > 48);
+    assert.equal((await scrollInfo(page)).boxed, viewport.width > 720,
+      'phones scroll the page itself, wider screens the chat box');
     // "Jump to latest" scrolls down and following resumes.
     await page.click('#jump');
-    await page.waitForFunction(() => {
-      const c = document.getElementById('chat');
-      return c.scrollHeight - c.scrollTop - c.clientHeight < 48;
-    });
+    await waitNearEnd(page);
+    assert.ok(await distanceFromBottom(page) < 48);
     assert.equal(await page.locator('#jump').isHidden(), true);
     await waitGrowth(page, (await replyText(page)).length + 10);
     assert.ok(await distanceFromBottom(page) < 48, 'follows again after the jump');
@@ -204,9 +226,9 @@ for (const viewport of VIEWPORTS) {
     await context.close();
   });
 
-  test(`a failed turn is announced, styled as the seed's errors, and Retry re-sends it as a new message (${tag(viewport)})`, async () => {
+  test(`a failed turn is announced, styled as the seed's errors, and Retry answers it again in place (${tag(viewport)})`, async () => {
     const { page, context } = await openPage('/?q=demo', viewport);
-    const text = 'please retry me [sim:error-midstream]';
+    const text = `please retry me ${Date.now()} [sim:flaky-midstream]`;
     let turn = await send(page, text);
     await waitTurn(page, turn);
     const error = lastReply(page).locator('.message-error');
@@ -220,15 +242,24 @@ for (const viewport of VIEWPORTS) {
     assert.equal(await page.evaluate(() => document.activeElement.id), 'message', 'focus back in the box');
     const retry = lastReply(page).locator('.retry');
     assert.equal(await retry.innerText(), 'Retry');
+    const partial = await replyText(page);
     turn = await turnsOf(page);
     await retry.click();
     await waitTurn(page, turn);
-    const users = await page.locator('.message-user .message-body').allInnerTexts();
-    assert.deepEqual(users, [text, text]);
-    assert.equal(await page.locator('.retry').count(), 1, 'only the newest failure offers Retry');
+    // The question is shown once, the failed reply replaced by the new one, which Claude
+    // wrote seeing the question once (the simulator's echo counts the messages it got).
+    assert.deepEqual(await page.locator('.message-user .message-body').allInnerTexts(), [text]);
+    assert.deepEqual(await page.locator('.message-assistant .message-body').allInnerTexts(),
+      [`echo: 1 messages; last: ${text}`]);
+    assert.equal(await page.locator('.message-error, .retry').count(), 0);
     const session = await sessionOf(page);
-    assert.equal(sql(`SELECT string_agg(contents, '|' ORDER BY id) FROM chats WHERE session_uuid = '${session}' AND message_type = 'user'`),
-      `${text}|${text}`, 'the retry is a new user message in the same session');
+    const rows = sql(`SELECT message_type, superseded_at IS NOT NULL, contents FROM chats
+      WHERE session_uuid = '${session}' ORDER BY id`).split('\n').map((row) => row.split('|'));
+    assert.deepEqual(rows.map((row) => row.slice(0, 2).join(':')),
+      ['user:f', 'assistant:t', 'assistant:f'], 'the question stored once; the failed reply kept, marked');
+    assert.equal(rows[0][2], text);
+    assert.equal(rows[1][2].trim(), partial, 'the failed reply as it was shown');
+    assert.equal(rows[2][2], `echo: 1 messages; last: ${text}`);
     await context.close();
   });
 
@@ -239,14 +270,24 @@ for (const viewport of VIEWPORTS) {
     await waitGrowth(page, 10);
     await page.keyboard.press('Escape');
     await waitTurn(page, turn);
-    assert.equal(await lastReply(page).locator('.message-error').innerText(), 'Stopped.');
+    const stopped = lastReply(page).locator('.message-note');
+    assert.equal(await stopped.innerText(), 'Stopped.');
+    assert.notEqual(await stopped.getAttribute('role'), 'alert', 'a neutral note, not an alert');
     turn = await turnsOf(page);
     await lastReply(page).locator('.retry').click();
     await waitStreaming(page);
     await waitGrowth(page, 10);
-    assert.equal(await page.locator('.message-user').count(), 2);
+    assert.equal(await page.locator('.message-user').count(), 1, 'the question is shown once');
+    assert.equal(await page.locator('.message-assistant').count(), 1, 'the stopped reply gave way');
     await page.keyboard.press('Escape');
     await waitTurn(page, turn);
+    const session = await sessionOf(page);
+    let rows = '';
+    for (let i = 0; i < 50 && !/assistant.*assistant/.test(rows); i++) {
+      await page.waitForTimeout(100);
+      rows = sql(`SELECT string_agg(message_type || ':' || (superseded_at IS NOT NULL), ',' ORDER BY id) FROM chats WHERE session_uuid = '${session}'`);
+    }
+    assert.equal(rows, 'user:false,assistant:true,assistant:false');
     await context.close();
   });
 
@@ -312,17 +353,23 @@ for (const viewport of VIEWPORTS) {
       }));
     }
     const at = (name) => order.indexOf(name, order.indexOf('chat'));   // from the log on
-    for (const name of ['chat', 'Copy reply', 'message', 'send', 'resume', 'jd']) {
+    // Wide screens show the documents behind tabs (the selected tab, then its text).
+    const expected = viewport.width >= 1200
+      ? ['chat', 'Copy reply', 'message', 'send', 'tab-resume', 'resume']
+      : ['chat', 'Copy reply', 'message', 'send', 'resume', 'jd'];
+    for (const name of expected) {
       assert.ok(at(name) >= 0, `${name} is reachable by Tab (${order.join(', ')})`);
     }
-    assert.ok(at('chat') < at('Copy reply') && at('Copy reply') < at('message') && at('message') < at('send')
-      && at('send') < at('resume') && at('resume') < at('jd'), order.join(', '));
+    for (let i = 1; i < expected.length; i++) {
+      assert.ok(at(expected[i - 1]) < at(expected[i]), order.join(', '));
+    }
+    assert.ok(order.includes('download'), `Download is reachable (${order.join(', ')})`);
     await page.focus('#message');
     turn = await send(page, 'stop me [sim:slow]');
     await waitStreaming(page);
     await page.keyboard.press('Escape');
     await waitTurn(page, turn);
-    assert.equal(await lastReply(page).locator('.message-error').innerText(), 'Stopped.');
+    assert.equal(await lastReply(page).locator('.message-note').innerText(), 'Stopped.');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'message');
     await context.close();
   });
@@ -346,19 +393,22 @@ for (const viewport of VIEWPORTS) {
       for (const path of ['/?q=demo', '/', '/?q=nope']) {
         // The page's CSP (script-src 'self') would refuse the injected axe script.
         const { page, context } = await openPage(path, viewport, { bypassCSP: true, colorScheme });
-        if (path === '/?q=demo') {   // a finished reply (code block, Copy) and a failed one (Retry)
+        if (path === '/?q=demo') {
+          // The empty chat's starters first, then a finished reply (code block, Copy), one
+          // with quote links and a highlighted passage, and a failed one (Retry).
+          await page.addScriptTag({ path: AXE_PATH });
+          assert.deepEqual(await axeViolations(page), [], `${colorScheme} empty chat`);
           let turn = await send(page, 'code please [sim:html]');
           await waitTurn(page, turn);
+          turn = await send(page, 'quotes [sim:quote]');
+          await waitTurn(page, turn);
+          await page.locator('a.quote-link').first().click();
+          await page.locator('mark.quote-mark').first().waitFor();
           turn = await send(page, 'fail [sim:error-midstream]');
           await waitTurn(page, turn);
         }
         await page.addScriptTag({ path: AXE_PATH });
-        const violations = await page.evaluate(async () => {
-          const result = await window.axe.run(document, { resultTypes: ['violations'] });
-          return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
-            .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-        });
-        assert.deepEqual(violations, [], `${colorScheme} ${path}`);
+        assert.deepEqual(await axeViolations(page), [], `${colorScheme} ${path}`);
         await context.close();
       }
     }
