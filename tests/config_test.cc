@@ -35,8 +35,9 @@ BOOST_AUTO_TEST_CASE(defaults_apply) {
   BOOST_TEST(c.app_port == 7860);
   BOOST_TEST(c.prompt_template == "prompts/chat_system.mustache");
   BOOST_TEST(c.max_message_chars == 8000);
-  BOOST_TEST(c.threads == 16);
-  BOOST_TEST(c.stream_capacity == 12);
+  BOOST_TEST(c.threads == 8);
+  BOOST_TEST(c.stream_capacity == 1000);
+  BOOST_TEST(c.anthropic_ca_file.empty());
   BOOST_TEST(c.document_cache_ms == 1000);
 }
 
@@ -52,12 +53,29 @@ BOOST_AUTO_TEST_CASE(document_cache_can_be_turned_off_and_is_bounded) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(stream_capacity_follows_threads_and_never_exceeds_them) {
+// Streams hold no thread: the capacity is its own setting, whatever the thread count.
+BOOST_AUTO_TEST_CASE(stream_capacity_is_independent_of_threads_and_bounded) {
   auto vars = complete();
   vars["WORKER_THREADS"] = "3";
-  BOOST_TEST(load_config(lookup(vars)).config->stream_capacity == 1);
-  vars["STREAM_CAPACITY"] = "4";
-  BOOST_TEST(load_config(lookup(vars)).error.find("STREAM_CAPACITY") != std::string::npos);
+  vars["STREAM_CAPACITY"] = "5000";
+  auto loaded = load_config(lookup(vars));
+  BOOST_REQUIRE(loaded.config);
+  BOOST_TEST(loaded.config->stream_capacity == 5000);
+  for (const char* bad : {"0", "100001", "lots"}) {
+    vars["STREAM_CAPACITY"] = bad;
+    BOOST_TEST(load_config(lookup(vars)).error.find("STREAM_CAPACITY") != std::string::npos, bad);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_api_ca_file_must_be_readable) {
+  auto vars = complete();
+  vars["ANTHROPIC_CA_FILE"] = "/etc/ssl/certs/ca-certificates.crt";
+  auto loaded = load_config(lookup(vars));
+  BOOST_REQUIRE(loaded.config);
+  BOOST_TEST(loaded.config->anthropic_ca_file == "/etc/ssl/certs/ca-certificates.crt");
+  vars["ANTHROPIC_CA_FILE"] = "/nonexistent/ca.pem";
+  BOOST_TEST(load_config(lookup(vars)).error.find("ANTHROPIC_CA_FILE /nonexistent/ca.pem cannot be read") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(missing_variables_are_listed_in_order) {
