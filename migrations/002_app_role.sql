@@ -1,6 +1,8 @@
 -- The least-privilege role resume-chat runs as (the seed's "limit database user permissions
--- to required tables only"): it reads documents and appends to chats, nothing else.
--- Run as the owner of both tables, after 001_create_tables.sql:
+-- to required tables only"): it reads documents, appends to chats, records which document
+-- a session belongs to (sessions) and adds up the day's tokens (token_usage), nothing else.
+-- Run as the owner of the tables, after 001_create_tables.sql (and 004, 005 if applied:
+-- their grants are given here too, so running this again never takes them away):
 --   psql -v app_user=resume_chat_app -v app_password='…' -f migrations/002_app_role.sql
 -- then set DATABASE_USER/DATABASE_PASSWORD to that role. Safe to run again.
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'app_user', :'app_password')
@@ -14,6 +16,10 @@ GRANT USAGE ON SCHEMA public TO :"app_user";
 GRANT SELECT ON documents TO :"app_user";
 GRANT SELECT, INSERT ON chats TO :"app_user";
 GRANT USAGE ON SEQUENCE chats_id_seq TO :"app_user";
+SELECT format('GRANT SELECT, INSERT, UPDATE ON token_usage TO %I', :'app_user')
+WHERE to_regclass('token_usage') IS NOT NULL \gexec
+SELECT format('GRANT INSERT ON sessions TO %I', :'app_user')
+WHERE to_regclass('sessions') IS NOT NULL \gexec
 -- A runaway statement must not hold one of the pool's few connections (works through
 -- PgBouncer, unlike a startup option).
 ALTER ROLE :"app_user" SET statement_timeout = '10s';

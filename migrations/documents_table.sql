@@ -1,5 +1,8 @@
--- The documents table as the application that owns it creates it (seed spec). resume-chat
--- never runs this; tests and the demo do, standing in for that application.
+-- The documents table, as the seed specifies it. Normally another application creates and
+-- manages it, and resume-chat never runs this file. Only where no other application does:
+-- create it once, as the owner of the tables, before 002_app_role.sql, and fill it with
+-- `resume-chat documents put NAME RESUME_FILE JD_FILE`. The tests and the demo run it too,
+-- standing in for that application. Safe to run again.
 CREATE TABLE IF NOT EXISTS documents (
     id SERIAL PRIMARY KEY,
     name VARCHAR(255) UNIQUE NOT NULL,

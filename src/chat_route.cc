@@ -163,6 +163,12 @@ void App::handle_chat(Exchange& exchange, LogLine& log) {
   }
   const Session& session = verified.session;
   log.add("session", session.uuid);
+  if (auto over = budget_.refusal()) {  // DAILY_TOKEN_BUDGET (token_budget.h)
+    log.add("budget", over->status == 429 ? "exhausted" : over->log_error);
+    refuse(exchange, over->status, over->message,
+           over->retry_after_s > 0 ? Headers{{"Retry-After", std::to_string(over->retry_after_s)}} : Headers{});
+    return;
+  }
   if (!claim_session(session.uuid)) {
     refuse(exchange, 409, "Error: A reply is still streaming in this chat. Wait or stop it.");
     return;
@@ -195,7 +201,8 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
     log.add("error", "prompt template missing");
     return;
   }
-  if (std::string error = save_message(pool_, session.uuid, "user", message); !error.empty()) {
+  if (std::string error = save_message(pool_, session.uuid, "user", message, session.document_name);
+      !error.empty()) {
     log.add("db_error", error).add("not_stored", "user message");
     refuse(exchange, 503, kErrorDatabase);
     return;
@@ -248,6 +255,13 @@ void App::finish_reply(Exchange& exchange, const Session& session, const Reply& 
       .add("cache_read_input_tokens", reply.usage.cache_read_input_tokens)
       .add("cache_creation_input_tokens", reply.usage.cache_creation_input_tokens)
       .add("retries", reply.retries);
+  // Before `done`, so the next chat already sees these tokens (token_budget.h).
+  if (std::string error = budget_.record({reply.usage.input_tokens, reply.usage.output_tokens,
+                                          reply.usage.cache_read_input_tokens,
+                                          reply.usage.cache_creation_input_tokens});
+      !error.empty()) {
+    log.add("budget_error", error);
+  }
   // What the user saw is stored, complete or not, so the transcript matches the page.
   std::string save_error;
   if (!reply.text.empty()) save_error = save_message(pool_, session.uuid, "assistant", reply.text);

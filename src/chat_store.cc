@@ -52,14 +52,25 @@ DocumentLookup get_document_by_name(DbPool& pool, const std::string& name) {
 }
 
 std::string save_message(DbPool& pool, const std::string& session_uuid,
-                         const std::string& message_type, const std::string& contents) {
+                         const std::string& message_type, const std::string& contents,
+                         const std::string& document_name) {
   DbLease lease = pool.acquire();
   if (!lease) return lease.error();
-  PgResultPtr result = exec_params(
-      lease.get(),
-      "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
-      "VALUES (clock_timestamp(), $1, $2, $3)",
-      {session_uuid, message_type, contents});
+  // One statement, so a session never has messages without its document, nor the reverse.
+  // ON CONFLICT without a target: naming (session_uuid) would need SELECT on sessions,
+  // which the worker's role does not have.
+  PgResultPtr result =
+      document_name.empty()
+          ? exec_params(lease.get(),
+                        "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
+                        "VALUES (clock_timestamp(), $1, $2, $3)",
+                        {session_uuid, message_type, contents})
+          : exec_params(lease.get(),
+                        "WITH s AS (INSERT INTO sessions (session_uuid, document_name) "
+                        "VALUES ($1, $4) ON CONFLICT DO NOTHING) "
+                        "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
+                        "VALUES (clock_timestamp(), $1, $2, $3)",
+                        {session_uuid, message_type, contents, document_name});
   return result_ok(result.get()) ? "" : last_error(lease.get(), result.get());
 }
 

@@ -17,11 +17,13 @@
 #include "resume_chat/db_pool.h"
 #include "resume_chat/document_cache.h"
 #include "resume_chat/exchange.h"
+#include "resume_chat/invite_link.h"
 #include "resume_chat/log.h"
 #include "resume_chat/metrics.h"
 #include "resume_chat/page.h"
 #include "resume_chat/prompt.h"
 #include "resume_chat/session_token.h"
+#include "resume_chat/token_budget.h"
 
 namespace resume_chat {
 
@@ -58,6 +60,8 @@ class App {
   const PageRenderer page_;
   PromptTemplate& prompt_;
   const SessionSigner signer_;
+  const LinkGate links_;  // LINK_SECRET: pages need a signed invitation link
+  TokenBudget budget_;    // DAILY_TOKEN_BUDGET: checked before a chat, recorded after a reply
   Metrics metrics_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_streams_{0};

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,8 @@ struct MetricsGauges {
   int stream_capacity = 0;
   int pool_max = 0;
   DbPoolStats pool;
+  int64_t daily_token_budget = 0;              // DAILY_TOKEN_BUDGET; 0: none
+  std::optional<int64_t> daily_tokens_used;    // today (UTC), all workers; unknown: not shown
 };
 
 class Metrics {
