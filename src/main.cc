@@ -14,12 +14,14 @@
 #include "resume_chat/app.h"
 #include "resume_chat/chat_store.h"
 #include "resume_chat/claude_client.h"
+#include "resume_chat/cli.h"
 #include "resume_chat/config.h"
 #include "resume_chat/db_pool.h"
 #include "resume_chat/dotenv.h"
 #include "resume_chat/fcgi_server.h"
 #include "resume_chat/log.h"
 #include "resume_chat/mustache.h"
+#include "resume_chat/schema.h"
 
 using namespace resume_chat;
 
@@ -82,7 +84,8 @@ std::string check_anthropic(const Config& config) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) return run_cli(argc, argv);  // `resume-chat COMMAND …` (cli.h)
   block_termination_signals();
   if (!load_dotenv_file(".env")) return fail(kConfig, "cannot read .env in the working directory");
   ConfigResult loaded = load_config(process_env());
@@ -95,6 +98,7 @@ int main() {
   if (auto error = check_database(pool, config); !error.empty()) {
     return fail(kDatabase, error);
   }
+  if (auto error = check_schema(pool); !error.empty()) return fail(kDatabase, error);
   if (auto error = check_anthropic(config); !error.empty()) return fail(kAnthropic, error);
   PromptTemplate prompt(config.prompt_template);
   if (!prompt.exists()) {
