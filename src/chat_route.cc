@@ -165,8 +165,9 @@ void App::handle_chat(Exchange& exchange, LogLine& log) {
   log.add("session", session.uuid);
   if (auto over = budget_.refusal()) {  // DAILY_TOKEN_BUDGET (token_budget.h)
     log.add("budget", over->status == 429 ? "exhausted" : over->log_error);
-    refuse(exchange, over->status, over->message,
-           over->retry_after_s > 0 ? Headers{{"Retry-After", std::to_string(over->retry_after_s)}} : Headers{});
+    Headers retry;
+    if (over->retry_after_s > 0) retry.emplace_back("Retry-After", std::to_string(over->retry_after_s));
+    refuse(exchange, over->status, over->message, retry);
     return;
   }
   if (!claim_session(session.uuid)) {

@@ -359,25 +359,35 @@ int transcript(const Args& args, const EnvLookup& env) {
                           render_document_transcripts(args[1], loaded.sessions));
 }
 
-int help(const Args& args) {
-  const std::string topic = args.empty() ? "" : args[0];
-  if (topic == "documents") return std::fputs(kDocumentsHelp, stdout), kCliOk;
-  if (topic == "link") return std::fputs(kLinkHelp, stdout), kCliOk;
-  if (topic == "transcript") return std::fputs(kTranscriptHelp, stdout), kCliOk;
-  if (!topic.empty()) return usage_error("no help for '" + topic + "'", kUsage);
-  std::printf(kHelp, kUsage);
+// The help text of a command; nullptr for an unknown one.
+const char* command_help(const std::string& command) {
+  if (command == "documents") return kDocumentsHelp;
+  if (command == "link") return kLinkHelp;
+  if (command == "transcript") return kTranscriptHelp;
+  return nullptr;
+}
+
+int print_help(const char* text) {
+  std::fputs(text, stdout);
   return kCliOk;
+}
+
+int help(const Args& args) {
+  if (args.empty()) {
+    std::printf(kHelp, kUsage);
+    return kCliOk;
+  }
+  const char* text = command_help(args[0]);
+  return text != nullptr ? print_help(text) : usage_error("no help for '" + args[0] + "'", kUsage);
 }
 
 int dispatch(const Args& args, const EnvLookup& env) {
   const std::string& command = args[0];
   Args rest(args.begin() + 1, args.end());
   if (command == "help" || command == "--help" || command == "-h") return help(rest);
-  const char* help_text = command == "documents" ? kDocumentsHelp
-                          : command == "link"    ? kLinkHelp
-                          : command == "transcript" ? kTranscriptHelp : nullptr;
-  if (help_text == nullptr) return usage_error("unknown command '" + command + "'", kUsage);
-  if (wants_help(rest)) return std::fputs(help_text, stdout), kCliOk;
+  const char* text = command_help(command);
+  if (text == nullptr) return usage_error("unknown command '" + command + "'", kUsage);
+  if (wants_help(rest)) return print_help(text);
   if (command == "documents") return documents(rest, env);
   if (command == "link") return link(rest, env);
   return transcript(rest, env);
