@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "resume_chat/docx_text.h"
 #include "resume_chat/pdf_text.h"
@@ -122,6 +121,10 @@ ExtractedText from_text(std::string_view bytes) {
   return finish(DocumentFormat::kText, bytes);
 }
 
+std::string too_large() {
+  return "it is larger than " + std::to_string(kMaxDocumentFileBytes / (1024 * 1024)) + " MB";
+}
+
 // One code point of valid UTF-8 at text[i], decoded; `length` gets its byte count.
 char32_t decode(std::string_view text, size_t i, size_t& length) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
@@ -228,15 +231,17 @@ ExtractedText extract_text_file(const std::string& path) {
   if (S_ISDIR(info.st_mode)) return refused("it is a directory, not a file");
   if (!S_ISREG(info.st_mode)) return refused("it is not a regular file");
   if (static_cast<unsigned long long>(info.st_size) > kMaxDocumentFileBytes) {
-    return refused("it is larger than " + std::to_string(kMaxDocumentFileBytes / (1024 * 1024)) +
-                   " MB");
+    return refused(too_large());
   }
   std::ifstream file(path, std::ios::binary);
   if (!file) return refused(std::string("cannot read it: ") + std::strerror(errno));
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
+  // Capped again while reading: the file may have grown since stat().
+  std::string bytes(kMaxDocumentFileBytes + 1, '\0');
+  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (file.bad()) return refused("cannot read it: read error");
-  return extract_text(bytes.str());
+  bytes.resize(static_cast<size_t>(file.gcount()));
+  if (bytes.size() > kMaxDocumentFileBytes) return refused(too_large());
+  return extract_text(bytes);
 }
 
 }  // namespace resume_chat
