@@ -249,7 +249,11 @@ LinkArgs parse_link_args(const Args& args) {
   std::vector<std::string> names;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string value;
-    if (args[i] == "--expires" && i + 1 < args.size()) {
+    if (args[i] == "--expires") {
+      if (i + 1 == args.size()) {
+        parsed.problem = "--expires needs a DURATION";
+        return parsed;
+      }
       value = args[++i];
     } else if (args[i].rfind("--expires=", 0) == 0) {
       value = args[i].substr(10);

@@ -118,6 +118,7 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_usage_on_stderr) {
       {{"link", "jane", "--expires", "forever"}, "--expires 'forever' is not a duration"},
       {{"link", "jane", "--expires=0d"}, "--expires '0d' is not a duration"},
       {{"link", "jane", "--later"}, "unknown option --later"},
+      {{"link", "jane", "--expires"}, "--expires needs a DURATION"},
       {{"transcript"}, "transcript needs SESSION_UUID or --document NAME"},
       {{"transcript", "not-a-uuid"}, "'not-a-uuid' is not a session UUID"},
       {{"transcript", "--document"}, "transcript needs SESSION_UUID or --document NAME"},
