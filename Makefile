@@ -7,8 +7,10 @@ SHELL    := /bin/bash
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
 # Always applied, even when CXXFLAGS is given on the command line (sanitizer builds).
-RC_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -Iinclude -I/usr/include/postgresql -MMD -MP
-LDLIBS   := -lfcgi -lpq -lcurl -lmstch -lcrypto -lpthread
+RC_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -Iinclude -I/usr/include/postgresql \
+               -I/usr/include/poppler/cpp -MMD -MP
+# poppler-cpp, libzip and pugixml: `resume-chat documents put` reads PDF and DOCX files.
+LDLIBS   := -lfcgi -lpq -lcurl -lmstch -lcrypto -lpoppler-cpp -lzip -lpugixml -lpthread
 BUILD    ?= build
 # Content-hashed static files and the page template that links them (scripts/hash-static);
 # always under build/, whatever BUILD is: scripts/lib/stack.sh serves them from there.
@@ -80,7 +82,7 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%_fuzz.cc tests/fuzz/replay_main.cc $(BUILD)/
 build-fuzz/%: tests/fuzz/%_fuzz.cc $(filter-out src/main.cc,$(wildcard src/*.cc))
 	@mkdir -p $(dir $@)
 	clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude \
-	  -I/usr/include/postgresql $^ -o $@ $(LDLIBS)
+	  -I/usr/include/postgresql -I/usr/include/poppler/cpp $^ -o $@ $(LDLIBS)
 
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \

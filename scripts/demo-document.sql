@@ -1,4 +1,5 @@
--- The demo's sample document, named 'demo': a realistic resume and job description.
+-- The sample document 'demo' for the test stacks: a realistic resume and job description,
+-- the same texts as docs/sample/ (which `make demo` puts with `resume-chat documents put`).
 INSERT INTO documents (name, resume, jd) VALUES ('demo',
 $resume$Jordan Rivera
 Seattle, WA · jordan.rivera@example.com · github.com/jrivera

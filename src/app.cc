@@ -48,6 +48,8 @@ App::App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt,
       page_(std::move(page)),
       prompt_(prompt),
       signer_(effective_secret(config_)),
+      links_(config_.link_secret),
+      budget_(pool, config_.daily_token_budget),
       streams_(config_.stream_capacity),
       engine_(engine),
       ended_(ended) {
@@ -133,6 +135,12 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
     send_page(exchange, 200, model);
     return;
   }
+  if (auto refused = links_.check(exchange.query(), *q, std::time(nullptr))) {  // invite_link.h
+    log.add("link", refused->verdict);
+    model.error = refused->message;
+    send_page(exchange, refused->status, model);
+    return;
+  }
   DocumentLookup lookup = find_document(*q);
   if (lookup.status == Lookup::kDatabaseError) {
     log.add("db_error", lookup.error);
@@ -187,6 +195,8 @@ void App::handle_metrics(Exchange& exchange) {
   gauges.upstream_connections_opened = engine_.stats().connections_opened;
   gauges.pool_max = config_.database.pool_max;
   gauges.pool = pool_.stats();
+  gauges.daily_token_budget = budget_.budget();
+  if (auto usage = budget_.today()) gauges.daily_tokens_used = usage->used;
   exchange.respond(200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"},
                          {"Cache-Control", "no-store"}},
                    metrics_.render(gauges));

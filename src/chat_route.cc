@@ -125,6 +125,13 @@ bool App::handle_chat(Exchange& exchange, LogLine& log) {
   }
   const Session& session = verified.session;
   log.add("session", session.uuid);
+  if (auto over = budget_.refusal()) {  // DAILY_TOKEN_BUDGET (token_budget.h)
+    log.add("budget", over->status == 429 ? "exhausted" : over->log_error);
+    Headers retry;
+    if (over->retry_after_s > 0) retry.emplace_back("Retry-After", std::to_string(over->retry_after_s));
+    refuse(exchange, over->status, over->message, retry);
+    return false;
+  }
   StreamRegistry::Admission admission = streams_.admit(session.uuid);
   if (!admission.ticket) {
     // Past capacity, say so at once rather than queue.
@@ -156,7 +163,8 @@ bool App::start_stream(Exchange& exchange, const Session& session, const ChatReq
   }
   // Regenerate (Retry) stores the question once and marks the replies it replaces.
   QuestionStore question =
-      store_question(pool_, session.uuid, request.message, request.regenerate);
+      store_question(pool_, session.uuid, request.message, request.regenerate,
+                     session.document_name);
   if (request.regenerate) log.add("superseded", question.superseded);
   if (!question.error.empty()) {
     log.add("db_error", question.error).add("not_stored", "user message");
@@ -205,6 +213,14 @@ void App::finish_stream(ReplyStream& ended) {
   std::string last_event;
   try {
     log_reply(log, stream);
+    // Before the last event, so the next chat already sees these tokens (token_budget.h).
+    const Usage& used = reply.usage;
+    if (std::string error = budget_.record({used.input_tokens, used.output_tokens,
+                                            used.cache_read_input_tokens,
+                                            used.cache_creation_input_tokens});
+        !error.empty()) {
+      log.add("budget_error", error);
+    }
     std::string save_error;
     if (!reply.text.empty()) save_error = save_reply(pool_, stream.session.uuid, reply.text);
     stream.ticket.release_session();  // stored: the session's next message may start

@@ -62,10 +62,25 @@ const char* const kInsertMessage =
 }  // namespace
 
 std::string save_message(DbPool& pool, const std::string& session_uuid,
-                         const std::string& message_type, const std::string& contents) {
+                         const std::string& message_type, const std::string& contents,
+                         const std::string& document_name) {
   DbLease lease = pool.acquire();
   if (!lease) return lease.error();
-  PgResultPtr result = exec_params(lease.get(), kInsertMessage, {session_uuid, message_type, contents});
+  // One statement, so a session never has messages without its document, nor the reverse.
+  // ON CONFLICT without a target: naming (session_uuid) would need SELECT on sessions,
+  // which the worker's role does not have.
+  PgResultPtr result =
+      document_name.empty()
+          ? exec_params(lease.get(),
+                        "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
+                        "VALUES (clock_timestamp(), $1, $2, $3)",
+                        {session_uuid, message_type, contents})
+          : exec_params(lease.get(),
+                        "WITH s AS (INSERT INTO sessions (session_uuid, document_name) "
+                        "VALUES ($1, $4) ON CONFLICT DO NOTHING) "
+                        "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
+                        "VALUES (clock_timestamp(), $1, $2, $3)",
+                        {session_uuid, message_type, contents, document_name});
   return result_ok(result.get()) ? "" : last_error(lease.get(), result.get());
 }
 
@@ -116,14 +131,19 @@ const char* const kRegenerateSql =
     " inserted AS ("
     "  INSERT INTO chats (timestamp, session_uuid, message_type, contents)"
     "  SELECT clock_timestamp(), $1, 'user', $2"
-    "  WHERE NOT EXISTS (SELECT 1 FROM newest WHERE same) RETURNING id)"
+    "  WHERE NOT EXISTS (SELECT 1 FROM newest WHERE same) RETURNING id),"
+    // A question never stored before may be the session's first message (see save_message).
+    " session AS ("
+    "  INSERT INTO sessions (session_uuid, document_name) SELECT $1, $3"
+    "  WHERE $3 <> '' AND NOT EXISTS (SELECT 1 FROM newest) ON CONFLICT DO NOTHING)"
     " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM superseded)";
 
 QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
-                             const std::string& text, bool regenerate) {
+                             const std::string& text, bool regenerate,
+                             const std::string& document_name) {
   QuestionStore out;
   if (!regenerate) {
-    out.error = save_message(pool, session_uuid, "user", text);
+    out.error = save_message(pool, session_uuid, "user", text, document_name);
     out.inserted = out.error.empty();
     return out;
   }
@@ -132,7 +152,7 @@ QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
     out.error = lease.error();
     return out;
   }
-  PgResultPtr result = exec_params(lease.get(), kRegenerateSql, {session_uuid, text});
+  PgResultPtr result = exec_params(lease.get(), kRegenerateSql, {session_uuid, text, document_name});
   if (!result_ok(result.get())) {
     out.error = last_error(lease.get(), result.get());
     return out;

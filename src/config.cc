@@ -104,6 +104,33 @@ EnvLookup process_env() {
   };
 }
 
+DatabaseConfigResult load_admin_database_config(const EnvLookup& env) {
+  Reader in(env);
+  std::string missing;
+  for (const char* name : {"DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME"}) {
+    if (in.text(name).empty()) missing += missing.empty() ? name : std::string(", ") + name;
+  }
+  const bool admin = !in.text("DB_ADMIN_USER").empty();
+  if (!admin && in.text("DATABASE_USER").empty()) {
+    missing += missing.empty() ? "DB_ADMIN_USER" : ", DB_ADMIN_USER";
+    missing += " (or DATABASE_USER)";
+  }
+  if (!missing.empty()) {
+    return {std::nullopt, "missing required environment variable(s): " + missing +
+                              "; set them in the environment or in .env (see .env.example)"};
+  }
+  DatabaseConfig db;
+  read_database(in, db);
+  if (admin) {
+    db.user = in.text("DB_ADMIN_USER");
+    db.password = in.text("DB_ADMIN_PASSWORD");
+  }
+  db.pool_max = 1;
+  db.application_name = "resume-chat-cli";
+  if (!in.error().empty()) return {std::nullopt, in.error()};
+  return {std::move(db), ""};
+}
+
 ConfigResult load_config(const EnvLookup& env) {
   std::string missing = missing_variables(env);
   if (!missing.empty()) {
@@ -138,6 +165,12 @@ ConfigResult load_config(const EnvLookup& env) {
   config.shutdown_grace_s = in.number("SHUTDOWN_GRACE_S", config.shutdown_grace_s, 0, 3600);
   config.document_cache_ms = in.number("DOCUMENT_CACHE_MS", config.document_cache_ms, 0, 60000);
   config.space_id = in.text("SPACE_ID");
+  config.link_secret = in.text("LINK_SECRET");
+  if (!config.link_secret.empty() && config.link_secret.size() < kMinLinkSecretChars) {
+    in.fail("LINK_SECRET must be at least " + std::to_string(kMinLinkSecretChars) +
+            " characters: make one with `openssl rand -hex 32`");
+  }
+  config.daily_token_budget = in.number("DAILY_TOKEN_BUDGET", 0, 0, 999999999);
   if (config.anthropic_base_url.rfind("http://", 0) != 0 &&
       config.anthropic_base_url.rfind("https://", 0) != 0) {
     in.fail("ANTHROPIC_BASE_URL must start with http:// or https://");

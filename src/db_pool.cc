@@ -90,13 +90,13 @@ PgConnPtr DbPool::connect(std::string& error) const {
   add("sslrootcert", config_.sslrootcert);
   add("connect_timeout", timeout);
   static const std::string kYes = "1", kIdle = "30", kInterval = "10", kCount = "3",
-                           kUserTimeout = "30000", kApp = "resume-chat";
+                           kUserTimeout = "30000";
   add("keepalives", kYes);
   add("keepalives_idle", kIdle);
   add("keepalives_interval", kInterval);
   add("keepalives_count", kCount);
   add("tcp_user_timeout", kUserTimeout);
-  add("application_name", kApp);
+  add("application_name", config_.application_name);
   keys.push_back(nullptr);
   values.push_back(nullptr);
   PgConnPtr conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/0));

@@ -12,6 +12,7 @@
 #include "resume_chat/app.h"
 #include "resume_chat/chat_store.h"
 #include "resume_chat/claude_client.h"
+#include "resume_chat/cli.h"
 #include "resume_chat/config.h"
 #include "resume_chat/db_pool.h"
 #include "resume_chat/dotenv.h"
@@ -19,6 +20,7 @@
 #include "resume_chat/log.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/upstream_engine.h"
+#include "resume_chat/schema.h"
 
 using namespace resume_chat;
 
@@ -107,7 +109,8 @@ std::string raise_file_limit(const Config& config, long& limit) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) return run_cli(argc, argv);  // `resume-chat COMMAND …` (cli.h)
   block_termination_signals();
   if (!load_dotenv_file(".env")) return fail(kConfig, "cannot read .env in the working directory");
   ConfigResult loaded = load_config(process_env());
@@ -129,6 +132,7 @@ int main() {
   UpstreamEngine engine(claude,
                         [&ended](std::unique_ptr<ReplyStream> stream) { ended.push(std::move(stream)); },
                         UpstreamEngine::limits_for(claude, config.stream_capacity));
+  if (auto error = check_schema(pool); !error.empty()) return fail(kDatabase, error);
   if (auto error = check_chat_schema(pool); !error.empty()) return fail(kDatabase, error);
   if (auto error = engine.start(); !error.empty()) return fail(kAnthropic, error);
   if (auto error = check_anthropic(engine, config); !error.empty()) return fail(kAnthropic, error);

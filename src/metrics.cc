@@ -164,6 +164,14 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "resume_chat_db_pool_replaced_total", "counter",
          "Idle connections found closed by the server and replaced.");
   sample(out, "resume_chat_db_pool_replaced_total", "", std::to_string(gauges.pool.replaced));
+  header(out, "resume_chat_daily_token_budget", "gauge",
+         "DAILY_TOKEN_BUDGET: tokens allowed per UTC day, all workers together (0: no budget).");
+  sample(out, "resume_chat_daily_token_budget", "", std::to_string(gauges.daily_token_budget));
+  if (gauges.daily_tokens_used) {
+    header(out, "resume_chat_daily_tokens_used", "gauge",
+           "Tokens (input, cache and output) used today (UTC) by all workers, from the database.");
+    sample(out, "resume_chat_daily_tokens_used", "", std::to_string(*gauges.daily_tokens_used));
+  }
   return out;
 }
 

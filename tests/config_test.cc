@@ -117,3 +117,50 @@ BOOST_AUTO_TEST_CASE(bad_values_are_named_without_secrets) {
     BOOST_TEST(result.error.find("secret") == std::string::npos);
   }
 }
+
+BOOST_AUTO_TEST_CASE(link_secret_and_daily_budget) {
+  auto vars = complete();
+  auto plain = load_config(lookup(vars));
+  BOOST_TEST(plain.config->link_secret.empty());
+  BOOST_TEST(plain.config->daily_token_budget == 0);
+  vars["LINK_SECRET"] = "0123456789abcdef";
+  vars["DAILY_TOKEN_BUDGET"] = "250000";
+  auto set = load_config(lookup(vars));
+  BOOST_REQUIRE(set.config);
+  BOOST_TEST(set.config->link_secret == "0123456789abcdef");
+  BOOST_TEST(set.config->daily_token_budget == 250000);
+  vars["LINK_SECRET"] = "too-short-value";
+  auto short_secret = load_config(lookup(vars));
+  BOOST_TEST(!short_secret.config);
+  BOOST_TEST(short_secret.error.find("LINK_SECRET must be at least 16") != std::string::npos);
+  BOOST_TEST(short_secret.error.find("too-short-value") == std::string::npos);
+  vars["LINK_SECRET"] = "";
+  for (const char* bad : {"-1", "1e6", "1000000000"}) {
+    vars["DAILY_TOKEN_BUDGET"] = bad;
+    BOOST_TEST(load_config(lookup(vars)).error.find("DAILY_TOKEN_BUDGET") != std::string::npos, bad);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(commands_connect_as_the_admin_role_when_set) {
+  auto vars = complete();
+  vars.erase("ANTHROPIC_API_KEY");  // the commands never call the API
+  auto app = load_admin_database_config(lookup(vars));
+  BOOST_REQUIRE(app.database);
+  BOOST_TEST(app.database->user == "app");
+  BOOST_TEST(app.database->password == "pw-secret");
+  BOOST_TEST(app.database->application_name == "resume-chat-cli");
+  vars["DB_ADMIN_USER"] = "owner";
+  vars["DB_ADMIN_PASSWORD"] = "owner-pw";
+  auto admin = load_admin_database_config(lookup(vars));
+  BOOST_REQUIRE(admin.database);
+  BOOST_TEST(admin.database->user == "owner");
+  BOOST_TEST(admin.database->password == "owner-pw");
+  BOOST_TEST(admin.database->host == "db");
+  vars.erase("DATABASE_USER");
+  BOOST_TEST(load_admin_database_config(lookup(vars)).database.has_value());  // the admin role suffices
+  vars.erase("DB_ADMIN_USER");
+  vars.erase("DATABASE_NAME");
+  auto missing = load_admin_database_config(lookup(vars));
+  BOOST_TEST(!missing.database.has_value());
+  BOOST_TEST(missing.error.find("DATABASE_NAME, DB_ADMIN_USER (or DATABASE_USER)") != std::string::npos);
+}

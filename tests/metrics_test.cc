@@ -162,3 +162,17 @@ BOOST_AUTO_TEST_CASE(concurrent_updates_are_all_counted) {
       "resume_chat_stream_duration_seconds_count 4000",
       "resume_chat_tokens_total{kind=\"output\"} 4000"});
 }
+
+BOOST_AUTO_TEST_CASE(the_daily_budget_and_todays_usage) {
+  Metrics metrics;
+  MetricsGauges gauges;
+  std::string unknown = metrics.render(gauges);
+  expect_samples(unknown, {"resume_chat_daily_token_budget 0"});
+  BOOST_TEST(!contains(unknown, "resume_chat_daily_tokens_used"));  // the database could not tell
+  gauges.daily_token_budget = 500000;
+  gauges.daily_tokens_used = 1234;
+  std::string text = metrics.render(gauges);
+  BOOST_TEST(well_formed(text), text);
+  expect_samples(text, {"resume_chat_daily_token_budget 500000", "resume_chat_daily_tokens_used 1234"});
+  BOOST_TEST(contains(text, "# TYPE resume_chat_daily_tokens_used gauge"));
+}

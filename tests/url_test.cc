@@ -14,6 +14,12 @@ BOOST_AUTO_TEST_CASE(decodes_escapes_and_plus) {
   BOOST_TEST(percent_decode("%27%3B%20DROP") == "'; DROP");
 }
 
+BOOST_AUTO_TEST_CASE(encoding_keeps_only_unreserved_characters) {
+  BOOST_TEST(percent_encode("aZ09-._~") == "aZ09-._~");
+  BOOST_TEST(percent_encode("a b/&=?#%+é") == "a%20b%2F%26%3D%3F%23%25%2B%C3%A9");
+  BOOST_TEST(percent_decode(percent_encode("x y+z&é")) == "x y+z&é");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_escapes_stay_literal) {
   BOOST_TEST(percent_decode("100%") == "100%");
   BOOST_TEST(percent_decode("%zz%4") == "%zz%4");

@@ -26,6 +26,7 @@
 #include "resume_chat/db_pool.h"
 #include "resume_chat/document_cache.h"
 #include "resume_chat/exchange.h"
+#include "resume_chat/invite_link.h"
 #include "resume_chat/log.h"
 #include "resume_chat/metrics.h"
 #include "resume_chat/page.h"
@@ -34,6 +35,7 @@
 #include "resume_chat/stream_registry.h"
 #include "resume_chat/upstream_engine.h"
 #include "resume_chat/work_queue.h"
+#include "resume_chat/token_budget.h"
 
 namespace resume_chat {
 
@@ -80,6 +82,8 @@ class App {
   const PageRenderer page_;
   PromptTemplate& prompt_;
   const SessionSigner signer_;
+  const LinkGate links_;  // LINK_SECRET: pages need a signed invitation link
+  TokenBudget budget_;    // DAILY_TOKEN_BUDGET: checked before a chat, recorded after a reply
   Metrics metrics_;
   StreamRegistry streams_;
   UpstreamEngine& engine_;

@@ -46,8 +46,11 @@ constexpr size_t kMaxDocumentNameChars = 255;
 DocumentLookup get_document_by_name(DbPool& pool, const std::string& name);
 
 // Returns "" on success, else the reason. `message_type` must be user/assistant/system.
+// With `document_name`, the same statement also records which document the session belongs
+// to (the sessions table, migrations/005_sessions.sql) if it is the session's first message.
 std::string save_message(DbPool& pool, const std::string& session_uuid,
-                         const std::string& message_type, const std::string& contents);
+                         const std::string& message_type, const std::string& contents,
+                         const std::string& document_name = "");
 
 // Stores a reply that reached the reader, which must not be lost: it waits its turn for a
 // connection however busy the pool is (up to kReplySaveWait), and retries once on a fresh
@@ -67,9 +70,10 @@ struct QuestionStore {
 // the session's newest one is not stored again: the replies stored after it (a failed or
 // stopped attempt) are marked superseded instead, in the same statement. A regenerated
 // question that is not the newest (its first attempt never reached the database) is stored
-// like any other.
+// like any other. `document_name` records the session's document, as save_message does.
 QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
-                             const std::string& text, bool regenerate);
+                             const std::string& text, bool regenerate,
+                             const std::string& document_name);
 
 // "" when the chats table has what this version needs (the superseded_at column of
 // migrations/003_superseded_replies.sql, and the grant to mark it), else what to do.

@@ -3,6 +3,7 @@
 #ifndef RESUME_CHAT_CONFIG_H_
 #define RESUME_CHAT_CONFIG_H_
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@ struct DatabaseConfig {
   int connect_timeout_s = 5;
   int pool_max = 3;
   int acquire_timeout_ms = 5000;
+  std::string application_name = "resume-chat";  // pg_stat_activity tells worker from command
 };
 
 struct Config {
@@ -37,6 +39,8 @@ struct Config {
   int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
   int document_cache_ms = 1000;  // how long a page may reuse a document it read; 0: never
   std::string space_id;       // SPACE_ID, set by Hugging Face Spaces: only ports 80/443/8080 out
+  std::string link_secret;    // LINK_SECRET: pages need a signed invitation link; empty: they don't
+  int64_t daily_token_budget = 0;  // DAILY_TOKEN_BUDGET: tokens per UTC day, all workers; 0: none
 };
 
 // Looks a variable up; std::nullopt when unset. Tests pass a map, main passes getenv.
@@ -51,6 +55,20 @@ struct ConfigResult {
 // Reads and validates every setting. Required: ANTHROPIC_API_KEY and DATABASE_HOST, _PORT,
 // _NAME, _USER, _PASSWORD (missing ones are listed together, in that order).
 ConfigResult load_config(const EnvLookup& env);
+
+// LINK_SECRET's shortest accepted length: a guessable key would make every link forgeable.
+constexpr size_t kMinLinkSecretChars = 16;
+
+struct DatabaseConfigResult {
+  std::optional<DatabaseConfig> database;
+  std::string error;  // as ConfigResult's
+};
+
+// The database settings of `resume-chat COMMAND`: DATABASE_HOST, _PORT, _NAME (and the
+// TLS settings) as the worker reads them, but as the role DB_ADMIN_USER/DB_ADMIN_PASSWORD
+// when DB_ADMIN_USER is set (the worker's own role may only read documents), else
+// DATABASE_USER/DATABASE_PASSWORD. A missing password is left to libpq (~/.pgpass).
+DatabaseConfigResult load_admin_database_config(const EnvLookup& env);
 
 }  // namespace resume_chat
 

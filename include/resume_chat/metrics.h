@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,8 @@ struct MetricsGauges {
   long upstream_connections_opened = 0;
   int pool_max = 0;
   DbPoolStats pool;
+  int64_t daily_token_budget = 0;              // DAILY_TOKEN_BUDGET; 0: none
+  std::optional<int64_t> daily_tokens_used;    // today (UTC), all workers; unknown: not shown
 };
 
 class Metrics {

@@ -17,6 +17,10 @@ std::string percent_decode(std::string_view text);
 // present without '=' has an empty value. std::nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
+// Percent-encodes everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~),
+// so the result is safe as a query value.
+std::string percent_encode(std::string_view text);
+
 }  // namespace resume_chat
 
 #endif  // RESUME_CHAT_URL_H_

@@ -3,6 +3,7 @@
 #define RESUME_CHAT_UTF8_H_
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace resume_chat {
@@ -12,6 +13,10 @@ bool is_valid_utf8(std::string_view text);
 
 // Number of code points in valid UTF-8 text (what a user counts as characters).
 size_t utf8_length(std::string_view text);
+
+// `text` with each ill-formed sequence replaced by U+FFFD: text from a library that does
+// not promise UTF-8 (a PDF's text layer) becomes storable and displayable.
+std::string sanitize_utf8(std::string_view text);
 
 }  // namespace resume_chat
 

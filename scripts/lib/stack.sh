@@ -88,8 +88,10 @@ psql_admin() {
 # of migrations/002_app_role.sql (DATABASE_USER), so every test exercises those grants.
 prepare_database() {
   psql_admin -f "$ROOT/migrations/001_create_tables.sql"
-  psql_admin -f "$ROOT/tests/sql/documents_table.sql"
+  psql_admin -f "$ROOT/migrations/documents_table.sql"
   psql_admin -f "$ROOT/scripts/demo-document.sql"
+  psql_admin -f "$ROOT/migrations/004_token_usage.sql"  # the daily token budget
+  psql_admin -f "$ROOT/migrations/005_sessions.sql"     # sessions → documents
   psql_admin -v app_user="$DATABASE_USER" -v app_password="$DATABASE_PASSWORD" \
     -f "$ROOT/migrations/002_app_role.sql" >/dev/null
   psql_admin -v app_user="$DATABASE_USER" -f "$ROOT/migrations/003_superseded_replies.sql"

@@ -1,0 +1,54 @@
+// The operator's side of the documents table, for `resume-chat documents`: create or
+// replace a row, list them, delete one. Only for deployments where no other application
+// manages that table; run as DB_ADMIN_USER, since the worker's role may only read it.
+#ifndef RESUME_CHAT_DOCUMENT_ADMIN_H_
+#define RESUME_CHAT_DOCUMENT_ADMIN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "resume_chat/db_pool.h"
+
+namespace resume_chat {
+
+// "" when `name` can be a documents.name (non-empty, UTF-8, at most 255 characters, no
+// control characters); else why not.
+std::string document_name_problem(const std::string& name);
+
+struct DocumentWrite {
+  bool ok = false;
+  bool created = false;  // false: an existing row was replaced
+  std::string error;
+};
+
+DocumentWrite put_document(DbPool& pool, const std::string& name, const std::string& resume,
+                           const std::string& jd);
+
+struct DocumentSummary {
+  std::string name;
+  int64_t resume_chars = 0, jd_chars = 0;
+  std::string updated;  // "YYYY-MM-DD HH:MM" UTC
+  int64_t sessions = 0;
+};
+
+struct DocumentList {
+  bool ok = false;
+  std::vector<DocumentSummary> documents;  // by name
+  std::string error;
+};
+
+DocumentList list_documents(DbPool& pool);
+
+enum class DeleteStatus { kDeleted, kNotFound, kDatabaseError };
+struct DocumentDelete {
+  DeleteStatus status = DeleteStatus::kDatabaseError;
+  std::string error;
+};
+
+// The document's stored chats and sessions stay: its transcripts remain readable.
+DocumentDelete delete_document(DbPool& pool, const std::string& name);
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_DOCUMENT_ADMIN_H_

@@ -1,0 +1,19 @@
+// What the worker needs of the database beyond a connection: the tables of the migrations
+// after the seed's (004 token_usage, 005 sessions) and its role's grants on them. Checked
+// at startup, so a deployment that skipped a migration stops with the fix instead of
+// failing every chat.
+#ifndef RESUME_CHAT_SCHEMA_H_
+#define RESUME_CHAT_SCHEMA_H_
+
+#include <string>
+
+#include "resume_chat/db_pool.h"
+
+namespace resume_chat {
+
+// "" when everything is there; else one line naming the table and the migration to apply.
+std::string check_schema(DbPool& pool);
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_SCHEMA_H_

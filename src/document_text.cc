@@ -1,0 +1,247 @@
+// Recognising a document's format from its first bytes, dispatching to the PDF and DOCX
+// readers, and normalising whatever text comes out.
+#include "resume_chat/document_text.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "resume_chat/docx_text.h"
+#include "resume_chat/pdf_text.h"
+#include "resume_chat/utf8.h"
+
+namespace resume_chat {
+namespace {
+
+bool starts_with(std::string_view bytes, std::string_view magic) {
+  return bytes.substr(0, magic.size()) == magic;
+}
+
+ExtractedText refused(std::string reason) {
+  ExtractedText result;
+  result.reason = std::move(reason);
+  return result;
+}
+
+// Formats that are surely not a document's text, by their signatures; "" when none.
+std::string known_other_format(std::string_view b) {
+  const char* image = nullptr;
+  if (starts_with(b, "\x89PNG\r\n\x1a\n")) image = "PNG";
+  else if (starts_with(b, "\xFF\xD8\xFF")) image = "JPEG";
+  else if (starts_with(b, "GIF87a") || starts_with(b, "GIF89a")) image = "GIF";
+  else if (starts_with(b, "RIFF") && b.substr(8, 4) == "WEBP") image = "WebP";
+  else if (starts_with(b, std::string_view("II*\0", 4)) || starts_with(b, std::string_view("MM\0*", 4))) image = "TIFF";
+  else if (b.substr(4, 8) == "ftypheic" || b.substr(4, 8) == "ftypmif1") image = "HEIC";
+  if (image != nullptr) {
+    return std::string("it is an image (") + image +
+           "), not a document: use the PDF or DOCX it came from, or run OCR on it first";
+  }
+  if (starts_with(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) {
+    return "it is an old Word (.doc) or other Office 97-2003 file: save it as DOCX or PDF";
+  }
+  if (starts_with(b, "{\\rtf")) return "it is RTF: save it as DOCX or PDF";
+  if (starts_with(b, "\xFF\xFE") || starts_with(b, "\xFE\xFF")) {
+    return "it is UTF-16 text: save it as UTF-8";
+  }
+  return "";
+}
+
+// A PDF may have a little junk before its header; readers look in the first 1 KB.
+bool looks_like_pdf(std::string_view bytes) {
+  return bytes.substr(0, 1024).find("%PDF-") != std::string_view::npos;
+}
+
+bool is_zip(std::string_view bytes) {
+  return starts_with(bytes, "PK\x03\x04") || starts_with(bytes, "PK\x05\x06");
+}
+
+// Control characters other than whitespace mean binary data, not text.
+bool has_binary_bytes(std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') || c == 0x7F) {
+      return true;
+    }
+  }
+  return false;
+}
+
+ExtractedText finish(DocumentFormat format, std::string_view raw) {
+  ExtractedText result;
+  result.format = format;
+  result.text = normalize_text(sanitize_utf8(raw));
+  if (result.text.empty()) return refused("there is no text in it");
+  size_t chars = utf8_length(result.text);
+  if (chars > kMaxDocumentTextChars) {
+    return refused("it has " + std::to_string(chars) + " characters of text, more than the " +
+                   std::to_string(kMaxDocumentTextChars) + " a document may have");
+  }
+  result.ok = true;
+  return result;
+}
+
+ExtractedText from_pdf(std::string_view bytes) {
+  PdfText pdf = pdf_text(bytes);
+  switch (pdf.status) {
+    case PdfStatus::kOk:
+      return finish(DocumentFormat::kPdf, pdf.text);
+    case PdfStatus::kEncrypted:
+      return refused("the PDF is encrypted: save an unencrypted copy first (e.g. qpdf --decrypt)");
+    case PdfStatus::kNoText:
+      return refused("the PDF has no text layer (scanned? run OCR first, e.g. ocrmypdf)");
+    case PdfStatus::kUnreadable:
+      break;
+  }
+  return refused("it looks like a PDF but cannot be read (damaged or truncated?)");
+}
+
+ExtractedText from_zip(std::string_view bytes) {
+  DocxText docx = docx_text(bytes);
+  switch (docx.status) {
+    case DocxStatus::kOk:
+      return finish(DocumentFormat::kDocx, docx.text);
+    case DocxStatus::kNotWord:
+      return refused("it is " + docx.detail);
+    case DocxStatus::kCorrupt:
+      break;
+  }
+  return refused("it looks like a Word document (DOCX) but cannot be read (damaged?)");
+}
+
+ExtractedText from_text(std::string_view bytes) {
+  if (starts_with(bytes, "\xEF\xBB\xBF")) bytes.remove_prefix(3);
+  if (has_binary_bytes(bytes)) {
+    return refused("it is not a format resume-chat reads (binary data): use text, Markdown, "
+                   "PDF or DOCX");
+  }
+  if (!is_valid_utf8(bytes)) {
+    return refused("it is text but not UTF-8 (Latin-1 or Windows-1252?): save it as UTF-8");
+  }
+  return finish(DocumentFormat::kText, bytes);
+}
+
+std::string too_large() {
+  return "it is larger than " + std::to_string(kMaxDocumentFileBytes / (1024 * 1024)) + " MB";
+}
+
+// One code point of valid UTF-8 at text[i], decoded; `length` gets its byte count.
+char32_t decode(std::string_view text, size_t i, size_t& length) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  unsigned char b0 = byte(0);
+  if (b0 < 0x80) return length = 1, b0;
+  if (b0 < 0xE0) return length = 2, ((b0 & 0x1Fu) << 6) | (byte(1) & 0x3Fu);
+  if (b0 < 0xF0) return length = 3, ((b0 & 0x0Fu) << 12) | ((byte(1) & 0x3Fu) << 6) | (byte(2) & 0x3Fu);
+  return length = 4, ((b0 & 0x07u) << 18) | ((byte(1) & 0x3Fu) << 12) | ((byte(2) & 0x3Fu) << 6) |
+                         (byte(3) & 0x3Fu);
+}
+
+bool is_space(char32_t c) {
+  return c == '\t' || c == ' ' || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+bool is_dropped(char32_t c) {
+  return c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == 0xFEFF;
+}
+
+// Pass 1: every line break becomes '\n', every space ' ', control characters go.
+std::string map_characters(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0, n = 0; i < text.size(); i += n) {
+    char32_t c = decode(text, i, n);
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;  // the \n follows
+    if (c == '\n' || c == '\r' || c == '\v' || c == 0x85 || c == 0x2028) {
+      out += '\n';
+    } else if (c == '\f' || c == 0x2029) {
+      out += "\n\n";
+    } else if (is_space(c)) {
+      out += ' ';
+    } else if (!is_dropped(c)) {
+      out.append(text, i, n);
+    }
+  }
+  return out;
+}
+
+// Pass 2, per line: indentation kept, inner runs of spaces collapsed, trailing ones dropped.
+std::string tidy_line(std::string_view line) {
+  size_t indent = line.find_first_not_of(' ');
+  if (indent == std::string_view::npos) return "";
+  std::string out(indent, ' ');
+  bool space = false;
+  for (size_t i = indent; i < line.size(); ++i) {
+    if (line[i] == ' ') {
+      space = true;
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += line[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* format_name(DocumentFormat format) {
+  switch (format) {
+    case DocumentFormat::kPdf: return "PDF";
+    case DocumentFormat::kDocx: return "DOCX";
+    case DocumentFormat::kText: break;
+  }
+  return "text";
+}
+
+std::string normalize_text(std::string_view utf8) {
+  std::string mapped = map_characters(utf8);
+  std::string out;
+  int blank_lines = 0;
+  size_t start = 0;
+  while (start <= mapped.size()) {
+    size_t end = mapped.find('\n', start);
+    if (end == std::string::npos) end = mapped.size();
+    std::string line = tidy_line(std::string_view(mapped).substr(start, end - start));
+    start = end + 1;
+    if (line.empty()) {
+      ++blank_lines;
+      continue;
+    }
+    if (!out.empty()) out += blank_lines > 0 ? "\n\n" : "\n";
+    out += line;
+    blank_lines = 0;
+  }
+  return out;
+}
+
+ExtractedText extract_text(std::string_view bytes) {
+  if (bytes.empty()) return refused("the file is empty");
+  if (std::string other = known_other_format(bytes); !other.empty()) return refused(other);
+  if (looks_like_pdf(bytes)) return from_pdf(bytes);
+  if (is_zip(bytes)) return from_zip(bytes);
+  return from_text(bytes);
+}
+
+ExtractedText extract_text_file(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) {
+    return refused(errno == ENOENT ? "no such file" : std::string("cannot read it: ") + std::strerror(errno));
+  }
+  if (S_ISDIR(info.st_mode)) return refused("it is a directory, not a file");
+  if (!S_ISREG(info.st_mode)) return refused("it is not a regular file");
+  if (static_cast<unsigned long long>(info.st_size) > kMaxDocumentFileBytes) {
+    return refused(too_large());
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return refused(std::string("cannot read it: ") + std::strerror(errno));
+  // Capped again while reading: the file may have grown since stat().
+  std::string bytes(kMaxDocumentFileBytes + 1, '\0');
+  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (file.bad()) return refused("cannot read it: read error");
+  bytes.resize(static_cast<size_t>(file.gcount()));
+  if (bytes.size() > kMaxDocumentFileBytes) return refused(too_large());
+  return extract_text(bytes);
+}
+
+}  // namespace resume_chat

@@ -1,0 +1,113 @@
+// Signing and checking invitation links (OpenSSL HMAC-SHA256, CRYPTO_memcmp).
+#include "resume_chat/invite_link.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <ctime>
+
+#include "resume_chat/session_token.h"
+#include "resume_chat/url.h"
+
+namespace resume_chat {
+namespace {
+
+std::optional<int64_t> parse_whole(std::string_view digits, size_t max_digits) {
+  if (digits.empty() || digits.size() > max_digits) return std::nullopt;
+  int64_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+// A domain-separated message, so a link's MAC can never pass for a session token's even
+// if an operator gave both the same secret.
+std::string LinkSigner::mac(std::string_view name, int64_t expires) const {
+  std::string message = "resume-chat link v1\n";
+  message.append(name);
+  message += '\n';
+  message += std::to_string(expires);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  return std::string(reinterpret_cast<char*>(digest), length);
+}
+
+std::string LinkSigner::query(std::string_view name, int64_t expires) const {
+  return "q=" + percent_encode(name) + "&exp=" + std::to_string(expires) +
+         "&sig=" + base64url_encode(mac(name, expires));
+}
+
+LinkSigner::Verified LinkSigner::verify(std::string_view raw_query, std::string_view name,
+                                        int64_t now) const {
+  auto exp = query_param(raw_query, "exp");
+  auto sig = query_param(raw_query, "sig");
+  if (!exp && !sig) return {Verdict::kMissing, 0};
+  auto expires = parse_whole(exp.value_or(""), 12);
+  auto given = base64url_decode(sig.value_or(""));
+  if (!expires || !given) return {Verdict::kInvalid, 0};
+  std::string expected = mac(name, *expires);
+  if (given->size() != expected.size() ||
+      CRYPTO_memcmp(given->data(), expected.data(), expected.size()) != 0) {
+    return {Verdict::kInvalid, 0};
+  }
+  return {now >= *expires ? Verdict::kExpired : Verdict::kValid, *expires};
+}
+
+std::optional<int64_t> parse_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  int64_t unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 24 * 3600; break;
+    case 'w': unit = 7 * 24 * 3600; break;
+    default: return std::nullopt;
+  }
+  auto count = parse_whole(text.substr(0, text.size() - 1), 9);
+  if (!count || *count == 0 || *count > kMaxLinkDurationS / unit) return std::nullopt;
+  return *count * unit;
+}
+
+std::string format_utc(int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%d %H:%M UTC", &tm);
+  return buffer;
+}
+
+LinkGate::LinkGate(const std::string& secret) {
+  if (!secret.empty()) signer_.emplace(secret);
+}
+
+std::optional<LinkRefusal> LinkGate::check(std::string_view raw_query, std::string_view name,
+                                           int64_t now) const {
+  if (!signer_) return std::nullopt;
+  LinkSigner::Verified verified = signer_->verify(raw_query, name, now);
+  switch (verified.verdict) {
+    case LinkSigner::Verdict::kValid:
+      return std::nullopt;
+    case LinkSigner::Verdict::kMissing:
+      return LinkRefusal{403, "Error: This page opens only from its invitation link. Use the "
+                              "full link you were sent.", "missing"};
+    case LinkSigner::Verdict::kExpired:
+      return LinkRefusal{410, "Error: This invitation link expired on " +
+                                  format_utc(verified.expires) +
+                                  ". Ask the person who sent it for a new one.", "expired"};
+    case LinkSigner::Verdict::kInvalid:
+      break;
+  }
+  return LinkRefusal{403, "Error: This invitation link is not valid (changed or incomplete). "
+                          "Use the full link you were sent, or ask for a new one.", "invalid"};
+}
+
+}  // namespace resume_chat

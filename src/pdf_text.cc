@@ -1,0 +1,66 @@
+// PDF text through poppler-cpp: the library's objects in unique_ptrs, its exceptions caught
+// here, its error chatter on stderr silenced (a malformed PDF is an answer, not a log).
+#include "resume_chat/pdf_text.h"
+
+#include <poppler-document.h>
+#include <poppler-global.h>
+#include <poppler-page.h>
+
+#include <climits>
+#include <exception>
+#include <memory>
+#include <mutex>
+
+namespace resume_chat {
+namespace {
+
+void ignore_poppler_message(const std::string&, void*) {}
+
+void silence_poppler() {
+  static std::once_flag once;
+  std::call_once(once, [] { poppler::set_debug_error_function(ignore_poppler_message, nullptr); });
+}
+
+bool has_visible_text(const std::string& text) {
+  for (unsigned char c : text) {
+    if (c > ' ') return true;
+  }
+  return false;
+}
+
+std::string page_text(const poppler::document& document, int index) {
+  std::unique_ptr<poppler::page> page(document.create_page(index));
+  if (!page) return "";
+  poppler::byte_array utf8 =
+      page->text(poppler::rectf(), poppler::page::non_raw_non_physical_layout).to_utf8();
+  return std::string(utf8.begin(), utf8.end());
+}
+
+PdfText read_pages(const poppler::document& document) {
+  PdfText result;
+  for (int i = 0; i < document.pages(); ++i) {
+    if (i > 0) result.text += '\f';
+    result.text += page_text(document, i);
+  }
+  result.status = has_visible_text(result.text) ? PdfStatus::kOk : PdfStatus::kNoText;
+  return result;
+}
+
+}  // namespace
+
+PdfText pdf_text(std::string_view bytes) {
+  silence_poppler();
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) return {};
+  try {
+    // poppler reads from `bytes` without copying; it outlives `document`.
+    std::unique_ptr<poppler::document> document(poppler::document::load_from_raw_data(
+        bytes.data(), static_cast<int>(bytes.size())));
+    if (!document) return {};
+    if (document->is_locked() || document->is_encrypted()) return {PdfStatus::kEncrypted, ""};
+    return read_pages(*document);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+}  // namespace resume_chat

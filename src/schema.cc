@@ -1,0 +1,46 @@
+// The startup check of the migrations' tables and grants, in one round trip.
+#include "resume_chat/schema.h"
+
+namespace resume_chat {
+namespace {
+
+// For each table: 'missing', 'denied' (the role lacks a grant it needs) or 'ok'.
+const char* const kSchemaSql =
+    "SELECT CASE WHEN to_regclass('token_usage') IS NULL THEN 'missing' "
+    "WHEN has_table_privilege('token_usage', 'SELECT') AND has_table_privilege('token_usage', "
+    "'INSERT') AND has_table_privilege('token_usage', 'UPDATE') THEN 'ok' ELSE 'denied' END, "
+    "CASE WHEN to_regclass('sessions') IS NULL THEN 'missing' "
+    "WHEN has_table_privilege('sessions', 'INSERT') THEN 'ok' ELSE 'denied' END";
+
+struct Requirement {
+  const char* table;
+  const char* migration;
+};
+const Requirement kRequired[] = {{"token_usage", "migrations/004_token_usage.sql"},
+                                 {"sessions", "migrations/005_sessions.sql"}};
+
+}  // namespace
+
+std::string check_schema(DbPool& pool) {
+  DbLease lease = pool.acquire();
+  if (!lease) return "cannot check the database schema: " + lease.error();
+  PgResultPtr result = exec_params(lease.get(), kSchemaSql, {});
+  if (!result_ok(result.get()) || PQntuples(result.get()) != 1) {
+    return "cannot check the database schema: " + last_error(lease.get(), result.get());
+  }
+  for (int i = 0; i < 2; ++i) {
+    const std::string state = PQgetvalue(result.get(), 0, i);
+    const Requirement& need = kRequired[i];
+    if (state == "missing") {
+      return std::string("the database has no table ") + need.table + ": apply " +
+             need.migration + " as the tables' owner (README: Upgrading)";
+    }
+    if (state == "denied") {
+      return std::string("the worker's role lacks its grants on ") + need.table + ": apply " +
+             need.migration + " with -v app_user=ROLE, or run migrations/002_app_role.sql again";
+    }
+  }
+  return "";
+}
+
+}  // namespace resume_chat
