@@ -432,22 +432,26 @@ BOOST_AUTO_TEST_CASE(store_functions_round_trip) {
 BOOST_AUTO_TEST_CASE(store_question_regenerates_the_newest_question_once) {
   resume_chat::DbPool pool(stack_database(3, 1000));
   const std::string session = resume_chat::new_uuid4();
-  auto first = resume_chat::store_question(pool, session, "Q", false);
+  auto first = resume_chat::store_question(pool, session, "Q", false, "demo");
   BOOST_TEST(first.error == "");
   BOOST_TEST(first.inserted);
   BOOST_TEST(resume_chat::save_message(pool, session, "assistant", "stopped part") == "");
-  auto again = resume_chat::store_question(pool, session, "Q", true);
+  auto again = resume_chat::store_question(pool, session, "Q", true, "demo");
   BOOST_TEST(again.error == "");
   BOOST_TEST(!again.inserted);
   BOOST_TEST(again.superseded == 1);
   BOOST_TEST(resume_chat::save_message(pool, session, "assistant", "failed part") == "");
-  again = resume_chat::store_question(pool, session, "Q", true);
+  again = resume_chat::store_question(pool, session, "Q", true, "demo");
   BOOST_TEST(again.superseded == 1, "only the newer attempt is marked now");
   // A regenerated question that is not the newest stored one (its first attempt never
   // reached the database) is stored like any other, and marks nothing.
-  auto other = resume_chat::store_question(pool, session, "R", true);
+  auto other = resume_chat::store_question(pool, session, "R", true, "demo");
   BOOST_TEST(other.inserted);
   BOOST_TEST(other.superseded == 0);
+  // A regenerated first question also records the session's document (migration 005).
+  const std::string fresh = resume_chat::new_uuid4();
+  BOOST_TEST(resume_chat::store_question(pool, fresh, "first", true, "demo").inserted);
+  BOOST_TEST(sql_value("SELECT document_name FROM sessions WHERE session_uuid = $1", {fresh}) == "demo");
   Rows rows = sql("SELECT message_type, contents, superseded_at IS NOT NULL FROM chats "
                   "WHERE session_uuid = $1 ORDER BY id", {session});
   BOOST_REQUIRE(rows.size() == 4u);
