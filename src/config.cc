@@ -125,6 +125,15 @@ ConfigResult load_config(const EnvLookup& env) {
   config.prompt_template = in.text("PROMPT_TEMPLATE", config.prompt_template);
   config.templates_dir = in.text("TEMPLATES_DIR", config.templates_dir);
   config.session_secret = in.text("SESSION_SECRET");
+  // Anyone holding one token could guess a short key offline (HMAC-SHA256 with a known
+  // message), then sign tokens for every session. 32 bytes: what `openssl rand -hex 16`
+  // gives at least; the README suggests -hex 32.
+  if (!config.session_secret.empty() && config.session_secret.size() < kMinSessionSecretBytes) {
+    in.fail("SESSION_SECRET is too short (" + std::to_string(config.session_secret.size()) +
+            " bytes; at least " + std::to_string(kMinSessionSecretBytes) +
+            "): a short key can be guessed from one session token; generate one with "
+            "`openssl rand -hex 32`, or leave it unset for a random key per process");
+  }
   config.threads = in.number("WORKER_THREADS", config.threads, 1, 1024);
   // Streams hold a thread for minutes: keep a few threads for page loads by default.
   config.stream_capacity = in.number("STREAM_CAPACITY", std::max(1, config.threads - 4), 1, 1024);

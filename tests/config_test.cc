@@ -99,3 +99,20 @@ BOOST_AUTO_TEST_CASE(bad_values_are_named_without_secrets) {
     BOOST_TEST(result.error.find("secret") == std::string::npos);
   }
 }
+
+// One token is HMAC-SHA256(secret, known text): a short secret can be searched offline.
+BOOST_AUTO_TEST_CASE(a_short_session_secret_is_refused_without_showing_it) {
+  auto vars = complete();
+  vars["SESSION_SECRET"] = "short-secret-value-31-bytes-xxx";  // 31 bytes
+  auto result = load_config(lookup(vars));
+  BOOST_TEST(!result.config);
+  BOOST_TEST(result.error.find("SESSION_SECRET is too short (31 bytes; at least 32)") == 0u,
+             result.error);
+  BOOST_TEST(result.error.find("openssl rand -hex 32") != std::string::npos);
+  BOOST_TEST(result.error.find("short-secret-value") == std::string::npos);
+  vars["SESSION_SECRET"] = std::string(32, 'k');
+  BOOST_REQUIRE(load_config(lookup(vars)).config);
+  BOOST_TEST(load_config(lookup(vars)).config->session_secret == std::string(32, 'k'));
+  vars.erase("SESSION_SECRET");  // unset: a random key per process (App warns)
+  BOOST_TEST(load_config(lookup(vars)).config->session_secret.empty());
+}

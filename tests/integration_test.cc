@@ -257,6 +257,14 @@ BOOST_AUTO_TEST_CASE(invalid_setting_exits_2) {
   expect_failure(start_worker(e), 2, "DATABASE_SSLMODE must be one of");
 }
 
+BOOST_AUTO_TEST_CASE(short_session_secret_exits_2_without_the_secret) {
+  auto e = worker_env();
+  e["SESSION_SECRET"] = "weak-secret-1234";
+  ProcessResult r = start_worker(e);
+  expect_failure(r, 2, "SESSION_SECRET is too short (16 bytes; at least 32)");
+  BOOST_TEST(!contains(r.output, "weak-secret-1234"));
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_database_exits_3) {
   auto e = worker_env();
   e["DATABASE_PORT"] = std::to_string(closed_port());

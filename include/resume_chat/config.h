@@ -3,6 +3,7 @@
 #ifndef RESUME_CHAT_CONFIG_H_
 #define RESUME_CHAT_CONFIG_H_
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,7 +30,7 @@ struct Config {
   std::string fcgi_socket = "127.0.0.1:9000";  // unix path, or host:port; fd 0 wins if inherited
   std::string prompt_template = "prompts/chat_system.mustache";
   std::string templates_dir = "templates";
-  std::string session_secret;  // empty: a random one per process
+  std::string session_secret;  // empty: a random one per process; else ≥ kMinSessionSecretBytes
   int threads = 16;
   int stream_capacity = 12;   // concurrent /chat streams; the other threads serve pages
   int max_message_chars = 8000;
@@ -37,6 +38,9 @@ struct Config {
   int document_cache_ms = 1000;  // how long a page may reuse a document it read; 0: never
   std::string space_id;       // SPACE_ID, set by Hugging Face Spaces: only ports 80/443/8080 out
 };
+
+// The shortest SESSION_SECRET accepted, in bytes.
+constexpr size_t kMinSessionSecretBytes = 32;
 
 // Looks a variable up; std::nullopt when unset. Tests pass a map, main passes getenv.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
