@@ -191,8 +191,8 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
     return;
   }
   if (!prompt_.exists()) {  // cached, but a removed template means a broken deployment
-    refuse(exchange, 503, error_template_missing(prompt_.path()));
-    log.add("error", "prompt template missing");
+    refuse(exchange, 503, error_template_missing(prompt_.public_path()));
+    log.add("error", "prompt template missing").add("prompt_template", prompt_.path());
     return;
   }
   if (std::string error = save_message(pool_, session.uuid, "user", message); !error.empty()) {
@@ -205,7 +205,7 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
                            : std::nullopt;
   if (!history.ok || !prompt) {
     if (!history.ok) log.add("db_error", history.error);
-    refuse(exchange, 503, history.ok ? error_template_missing(prompt_.path()) : kErrorDatabase);
+    refuse(exchange, 503, history.ok ? error_template_missing(prompt_.public_path()) : kErrorDatabase);
     return;
   }
   exchange.write_head(200, {{"Content-Type", kEventStreamType}, {"Cache-Control", "no-store, no-transform"}});

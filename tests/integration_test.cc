@@ -973,9 +973,17 @@ BOOST_AUTO_TEST_CASE(a_missing_prompt_template_disables_the_chat_with_the_seed_t
   HttpResponse page = get(page_url("demo"));
   HttpResponse chat_reply = post_chat(token, "hello");
   BOOST_REQUIRE(std::rename((path + ".away").c_str(), path.c_str()) == 0);
-  const std::string text = "Error: System prompt template not found at " + path;
+  // The seed's text with the path as configured relative to the worker's directory (the
+  // project root here), never the server's absolute path: that stays in the log.
+  const std::string root = root_dir() + "/";
+  const std::string shown = path.rfind(root, 0) == 0 ? path.substr(root.size())
+                                                     : path.substr(path.rfind('/') + 1);
+  const std::string text = "Error: System prompt template not found at " + shown;
   BOOST_TEST(page.status == 503);
-  BOOST_TEST(contains(page.body, text));
+  BOOST_TEST(contains(page.body, text), text);
+  BOOST_TEST(!contains(page.body, root));
+  BOOST_TEST(!contains(chat_reply.body, root));
+  BOOST_TEST(!worker_log_line({"\"prompt_template\":\"" + path + "\""}).empty());
   BOOST_TEST(contains(page.body, "type=\"submit\" disabled"));
   BOOST_TEST(chat_reply.status == 503);
   BOOST_TEST(last_error(chat_reply) == "{\"message\":\"" + text + "\"}");
