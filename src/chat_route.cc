@@ -228,9 +228,10 @@ void App::stream_reply(Exchange& exchange, const Session& session, const std::st
     }
     return !exchange.peer_closed();
   };
+  HistoryWindow sent = fit_history(history.messages, config_.history_max_tokens);
+  log.add("history_turns_dropped", sent.turns_dropped);
   log.add("pre_upstream_us", exchange.elapsed_us());
-  Reply reply = thread_client(config_).stream(*prompt, format_message_history(history.messages),
-                                              forward, &stopping_, heartbeat);
+  Reply reply = thread_client(config_).stream(*prompt, sent.turns, forward, &stopping_, heartbeat);
   if (reply.status == ReplyStatus::kCancelled && exchange.peer_closed()) {
     log.add("client", "gone");
   }

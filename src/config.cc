@@ -143,6 +143,9 @@ ConfigResult load_config(const EnvLookup& env) {
   config.max_message_chars = in.number("MAX_MESSAGE_CHARS", config.max_message_chars, 1, 100000);
   config.shutdown_grace_s = in.number("SHUTDOWN_GRACE_S", config.shutdown_grace_s, 0, 3600);
   config.document_cache_ms = in.number("DOCUMENT_CACHE_MS", config.document_cache_ms, 0, 60000);
+  // Up to the model's 200k context; below 1000 a session would forget its last exchange.
+  config.history_max_tokens =
+      in.number("HISTORY_MAX_TOKENS", config.history_max_tokens, 1000, 200000);
   config.space_id = in.text("SPACE_ID");
   if (config.anthropic_base_url.rfind("http://", 0) != 0 &&
       config.anthropic_base_url.rfind("https://", 0) != 0) {

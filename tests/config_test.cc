@@ -38,6 +38,7 @@ BOOST_AUTO_TEST_CASE(defaults_apply) {
   BOOST_TEST(c.threads == 16);
   BOOST_TEST(c.stream_capacity == 12);
   BOOST_TEST(c.document_cache_ms == 1000);
+  BOOST_TEST(c.history_max_tokens == 32000);
 }
 
 BOOST_AUTO_TEST_CASE(document_cache_can_be_turned_off_and_is_bounded) {
@@ -90,7 +91,8 @@ BOOST_AUTO_TEST_CASE(overrides_are_read) {
 BOOST_AUTO_TEST_CASE(bad_values_are_named_without_secrets) {
   for (auto [name, value] : std::map<std::string, std::string>{
            {"DATABASE_PORT", "54x"}, {"DB_POOL_MAX", "0"}, {"DATABASE_SSLMODE", "maybe"},
-           {"CLAUDE_MAX_TOKENS", "99999999"}, {"ANTHROPIC_BASE_URL", "ftp://x"}}) {
+           {"CLAUDE_MAX_TOKENS", "99999999"}, {"ANTHROPIC_BASE_URL", "ftp://x"},
+           {"HISTORY_MAX_TOKENS", "999"}}) {
     auto vars = complete();
     vars[name] = value;
     auto result = load_config(lookup(vars));
@@ -115,4 +117,15 @@ BOOST_AUTO_TEST_CASE(a_short_session_secret_is_refused_without_showing_it) {
   BOOST_TEST(load_config(lookup(vars)).config->session_secret == std::string(32, 'k'));
   vars.erase("SESSION_SECRET");  // unset: a random key per process (App warns)
   BOOST_TEST(load_config(lookup(vars)).config->session_secret.empty());
+}
+
+BOOST_AUTO_TEST_CASE(history_budget_is_read_and_bounded) {
+  auto vars = complete();
+  vars["HISTORY_MAX_TOKENS"] = "8000";
+  BOOST_TEST(load_config(lookup(vars)).config->history_max_tokens == 8000);
+  for (const char* bad : {"999", "200001", "32k"}) {
+    vars["HISTORY_MAX_TOKENS"] = bad;
+    BOOST_TEST(load_config(lookup(vars)).error.find("HISTORY_MAX_TOKENS must be a whole number "
+                                                    "from 1000 to 200000") == 0u, bad);
+  }
 }

@@ -534,6 +534,29 @@ BOOST_AUTO_TEST_CASE(request_to_claude_has_the_contracted_shape) {
   BOOST_TEST(contains(requests, "\"x-api-key\":\"***\""));
 }
 
+// Thirty replies that failed left thirty user messages of ~2,000 estimated tokens each; the
+// next request re-sends only the newest that fit HISTORY_MAX_TOKENS (32,000 by default),
+// the new question always among them, and the log says how many were left out.
+BOOST_AUTO_TEST_CASE(a_long_session_re_sends_only_what_fits_the_history_budget) {
+  const std::string token = session_token();
+  sql("INSERT INTO chats (session_uuid, message_type, contents) "
+      "SELECT $1, 'user', 'old-turn-' || lpad(i::text, 2, '0') || ' ' || repeat('x', 6988) "
+      "FROM generate_series(0, 29) AS i ORDER BY i",
+      {uuid_of(token)});
+  simulator("/_sim/requests", "DELETE");
+  HttpResponse r = post_chat(token, "the question");
+  BOOST_TEST(done(r), r.body.substr(0, 300));
+  const std::string requests = simulator("/_sim/requests");
+  BOOST_TEST(contains(requests, "the question"));
+  // 7,000 bytes → 2,000 + 4 tokens each: 15 of them and the question fit, 16 would not.
+  BOOST_TEST(contains(requests, "old-turn-15 "));
+  BOOST_TEST(contains(requests, "old-turn-29 "));
+  BOOST_TEST(!contains(requests, "old-turn-14 "));
+  BOOST_TEST(requests.size() < 32000u * 7 / 2 + 20000u);  // the budget plus the prompt
+  BOOST_TEST(!worker_log_line({"\"session\":\"" + uuid_of(token) + "\"",
+                               "\"history_turns_dropped\":15,"}).empty());
+}
+
 // Pages may reuse a document read less than DOCUMENT_CACHE_MS (1 s) ago; the chat always
 // builds its prompt from the row as it is now.
 BOOST_AUTO_TEST_CASE(an_edited_document_reaches_the_chat_at_once_and_pages_within_a_second) {

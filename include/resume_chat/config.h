@@ -36,6 +36,7 @@ struct Config {
   int max_message_chars = 8000;
   int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
   int document_cache_ms = 1000;  // how long a page may reuse a document it read; 0: never
+  int history_max_tokens = 32000;  // estimated tokens of past messages a request re-sends
   std::string space_id;       // SPACE_ID, set by Hugging Face Spaces: only ports 80/443/8080 out
 };
 
