@@ -22,7 +22,7 @@ PgResultPtr run_read(DbPool& pool, const char* sql, const std::vector<std::strin
       error = lease.error();
       return nullptr;
     }
-    PgResultPtr result = exec_params(lease.get(), sql, params);
+    PgResultPtr result = lease.exec(sql, params);
     if (result_ok(result.get())) return result;
     error = last_error(lease.get(), result.get());
     if (PQstatus(lease.get()) != CONNECTION_BAD) return nullptr;
@@ -55,8 +55,7 @@ std::string save_message(DbPool& pool, const std::string& session_uuid,
                          const std::string& message_type, const std::string& contents) {
   DbLease lease = pool.acquire();
   if (!lease) return lease.error();
-  PgResultPtr result = exec_params(
-      lease.get(),
+  PgResultPtr result = lease.exec(
       "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
       "VALUES (clock_timestamp(), $1, $2, $3)",
       {session_uuid, message_type, contents});

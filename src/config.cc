@@ -79,6 +79,8 @@ void read_database(Reader& in, DatabaseConfig& db) {
   db.pool_max = in.number("DB_POOL_MAX", db.pool_max, 1, 64);
   db.connect_timeout_s = in.number("DATABASE_CONNECT_TIMEOUT_S", db.connect_timeout_s, 2, 60);
   db.acquire_timeout_ms = in.number("DB_ACQUIRE_TIMEOUT_MS", db.acquire_timeout_ms, 1, 60000);
+  db.statement_timeout_ms =
+      in.number("DATABASE_STATEMENT_TIMEOUT_MS", db.statement_timeout_ms, 0, 600000);
   if (!parse_int(db.port) || *parse_int(db.port) < 1 || *parse_int(db.port) > 65535) {
     in.fail("DATABASE_PORT must be a TCP port number (1-65535); fix it in the environment or .env");
   }

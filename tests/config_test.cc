@@ -39,6 +39,7 @@ BOOST_AUTO_TEST_CASE(defaults_apply) {
   BOOST_TEST(c.stream_capacity == 12);
   BOOST_TEST(c.document_cache_ms == 1000);
   BOOST_TEST(c.history_max_tokens == 32000);
+  BOOST_TEST(c.database.statement_timeout_ms == 5000);
 }
 
 BOOST_AUTO_TEST_CASE(document_cache_can_be_turned_off_and_is_bounded) {
@@ -92,7 +93,7 @@ BOOST_AUTO_TEST_CASE(bad_values_are_named_without_secrets) {
   for (auto [name, value] : std::map<std::string, std::string>{
            {"DATABASE_PORT", "54x"}, {"DB_POOL_MAX", "0"}, {"DATABASE_SSLMODE", "maybe"},
            {"CLAUDE_MAX_TOKENS", "99999999"}, {"ANTHROPIC_BASE_URL", "ftp://x"},
-           {"HISTORY_MAX_TOKENS", "999"}}) {
+           {"HISTORY_MAX_TOKENS", "999"}, {"DATABASE_STATEMENT_TIMEOUT_MS", "600001"}}) {
     auto vars = complete();
     vars[name] = value;
     auto result = load_config(lookup(vars));

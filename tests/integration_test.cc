@@ -345,6 +345,28 @@ BOOST_AUTO_TEST_CASE(exhausted_pool_times_out_then_recovers) {
   BOOST_TEST(pool.stats().timeouts == 1);
 }
 
+// DATABASE_STATEMENT_TIMEOUT_MS applies to each statement the pool runs and to nothing
+// else: the connection's own setting is as the role has it (see exec_params).
+BOOST_AUTO_TEST_CASE(each_statement_gets_the_worker_timeout_and_only_it) {
+  resume_chat::DatabaseConfig db = stack_database(1, 1000);
+  db.statement_timeout_ms = 300;
+  resume_chat::DbPool pool(db);
+  resume_chat::DbLease lease = pool.acquire();
+  BOOST_REQUIRE(lease);
+  resume_chat::PgResultPtr shown = lease.exec("SELECT current_setting('statement_timeout')", {});
+  BOOST_REQUIRE(resume_chat::result_ok(shown.get()));
+  BOOST_TEST(std::string(PQgetvalue(shown.get(), 0, 0)) == "300ms");
+  resume_chat::PgResultPtr slow = lease.exec("SELECT pg_sleep(30)", {});
+  BOOST_TEST(!resume_chat::result_ok(slow.get()));
+  BOOST_TEST(std::string(PQresultErrorField(slow.get(), PG_DIAG_SQLSTATE)) == "57014");
+  resume_chat::PgResultPtr session = resume_chat::exec_params(lease.get(), "SHOW statement_timeout", {});
+  BOOST_REQUIRE(resume_chat::result_ok(session.get()));
+  BOOST_TEST(std::string(PQgetvalue(session.get(), 0, 0)) ==
+             sql_value("SHOW statement_timeout", {}, true));  // a new session of the role
+  BOOST_TEST(PQtransactionStatus(lease.get()) == PQTRANS_IDLE);
+  BOOST_TEST(resume_chat::result_ok(lease.exec("SELECT 1", {}).get()));
+}
+
 BOOST_AUTO_TEST_CASE(store_functions_round_trip) {
   resume_chat::DbPool pool(stack_database(3, 1000));
   const std::string session = resume_chat::new_uuid4();
@@ -945,6 +967,69 @@ BOOST_AUTO_TEST_CASE(chat_during_a_database_outage_gets_the_seed_error_then_reco
   HttpResponse up = post_chat(token, "and now? [sim:echo]");
   BOOST_TEST(done(up));
   BOOST_TEST(reply_text(events_of(up.body)) == "echo: 1 messages; last: and now? [sim:echo]");
+}
+
+// The only statement timeout used to be the app role's own setting (002_app_role.sql); a
+// worker running as another role (the seed's setup, a managed database's default user)
+// waited as long as a lock lasted. Now DATABASE_STATEMENT_TIMEOUT_MS (5 s) is the worker's:
+// with the role's setting removed and documents locked, a page and a chat get the seed's
+// database error while the lock is still held, and both work once it is released.
+BOOST_AUTO_TEST_CASE(a_locked_table_gives_the_database_error_within_the_statement_timeout) {
+  const std::string role = env("DATABASE_USER");
+  sql("ALTER ROLE " + role + " RESET statement_timeout");  // settings apply to new sessions:
+  pid_t old_pid = worker_pid();                             // restart the worker
+  BOOST_REQUIRE(kill(old_pid, SIGTERM) == 0);
+  wait_for_new_worker(old_pid);
+  BOOST_TEST(sql_value("SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON "
+                       "r.oid = s.setrole WHERE r.rolname = $1", {role}) == "0");
+  const std::string name = "locked-doc-" + std::to_string(std::time(nullptr));
+  sql("INSERT INTO documents (name, resume, jd) VALUES ($1, 'r', 'j')", {name});  // not cached
+  const std::string token = session_token();
+
+  // Another session holds the lock until told to let go (at most 120 s).
+  std::atomic<bool> release{false}, locked{false}, lock_taken{false};
+  std::thread locker([&] {
+    const std::string host = env("DATABASE_HOST"), port = env("DATABASE_PORT"),
+                      db = env("DATABASE_NAME"), user = env("DB_ADMIN_USER"),
+                      password = env("DB_ADMIN_PASSWORD");
+    const char* keys[] = {"host", "port", "dbname", "user", "password", nullptr};
+    const char* values[] = {host.c_str(), port.c_str(), db.c_str(), user.c_str(),
+                            password.c_str(), nullptr};
+    PGconn* conn = PQconnectdbParams(keys, values, 0);
+    PQclear(PQexec(conn, "BEGIN"));
+    PGresult* lock = PQexec(conn, "LOCK TABLE documents IN ACCESS EXCLUSIVE MODE");
+    lock_taken = PQresultStatus(lock) == PGRES_COMMAND_OK;
+    PQclear(lock);
+    locked = true;
+    for (int i = 0; i < 1200 && !release; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    PQclear(PQexec(conn, "COMMIT"));
+    PQfinish(conn);
+  });
+  while (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!lock_taken) {
+    release = true;
+    locker.join();
+    BOOST_FAIL("could not lock the documents table");
+  }
+  HttpResponse page = http({"GET", page_url(name), "", {}, 30});
+  HttpResponse chat_reply = http({"POST", base_url() + "/chat",
+                                  "{\"session\":\"" + token + "\",\"message\":\"hi [sim:echo]\"}",
+                                  {"Content-Type: application/json"}, 30});
+  const bool answered_while_locked = !release;
+  release = true;
+  locker.join();
+  BOOST_TEST(answered_while_locked);
+  BOOST_TEST(page.status == 503, page.status << " " << page.body.substr(0, 200));
+  BOOST_TEST(contains(page.body, "Error: Unable to connect to database. Please check configuration."));
+  BOOST_TEST(chat_reply.status == 503, chat_reply.status << " " << chat_reply.body.substr(0, 200));
+  BOOST_TEST(contains(last_error(chat_reply), "Unable to connect to database"));
+  BOOST_TEST(!worker_log_line({"canceling statement due to statement timeout"}).empty());
+  // Afterwards the same pooled connections serve both.
+  BOOST_TEST(get(page_url(name)).status == 200);
+  BOOST_TEST(done(post_chat(token, "and now? [sim:echo]")));
+  sql("ALTER ROLE " + role + " SET statement_timeout = '10s'");  // as 002_app_role.sql has it
 }
 
 BOOST_AUTO_TEST_CASE(a_client_that_leaves_stops_the_reply_and_its_partial_text_is_stored) {

@@ -17,6 +17,7 @@ struct DatabaseConfig {
   int connect_timeout_s = 5;
   int pool_max = 3;
   int acquire_timeout_ms = 5000;
+  int statement_timeout_ms = 5000;  // every statement, whatever the role's setting; 0: none
 };
 
 struct Config {
