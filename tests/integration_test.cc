@@ -14,6 +14,7 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -70,6 +71,16 @@ void expect_error_state(const HttpResponse& r, long status, const std::string& e
   BOOST_TEST(contains(r.body, "<section class=\"documents\" hidden"));
   BOOST_TEST(contains(r.body, "type=\"submit\" disabled"));
   BOOST_TEST(!contains(r.body, "role=\"alert\" hidden"));
+}
+
+// The headers nginx/security-headers.conf.in puts on every response (`what` names it).
+void expect_security_headers(const HttpResponse& r, const std::string& what) {
+  const std::string csp = r.header("content-security-policy");
+  BOOST_TEST(contains(csp, "default-src 'none'; script-src 'self';"), what << ": CSP '" << csp << "'");
+  BOOST_TEST(contains(csp, "frame-ancestors 'self'"), what << ": CSP '" << csp << "'");
+  BOOST_TEST(!contains(csp, "*.hf.space"), what);
+  BOOST_TEST(r.header("x-content-type-options") == "nosniff", what);
+  BOOST_TEST(r.header("referrer-policy") == "no-referrer", what);
 }
 
 }  // namespace
@@ -797,6 +808,40 @@ BOOST_AUTO_TEST_CASE(injection_corpus_is_stored_verbatim) {
   BOOST_TEST(sql_value("SELECT count(*) FROM documents WHERE name = 'demo'") == "1");
 }
 
+// Page loads are limited per address (enumerating names: a 200 or a 404 says whether one
+// exists). From an address of its own, so no other test shares the bucket; several clients
+// at once, so the limit is crossed however slow the build.
+BOOST_AUTO_TEST_CASE(page_loads_are_limited_per_address) {
+  const int burst = std::stoi(env("PAGE_BURST"));
+  std::atomic<int> answered{0}, sent{0};
+  std::atomic<bool> refused{false};
+  HttpResponse first_refusal;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&] {
+      while (!refused && sent++ < burst * 50) {
+        HttpResponse r = http({"GET", base_url() + "/?q=guess-" + std::to_string(sent.load()), "", {}, 30},
+                              "127.0.0.3");
+        if (r.status == 429) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!refused) first_refusal = r;
+          refused = true;
+        } else if (r.status == 404) {
+          ++answered;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  BOOST_TEST(refused.load());
+  BOOST_TEST(answered.load() > burst);  // the burst itself passes
+  BOOST_TEST(first_refusal.status == 429);
+  expect_security_headers(first_refusal, "page 429");
+  // Per address: another one is not held back.
+  BOOST_TEST(http({"GET", page_url("demo"), "", {}, 10}, "127.0.0.4").status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(chat_rate_limit_answers_429) {
   int limited = 0;
   for (int i = 0; i < 400 && limited == 0; ++i) {
@@ -922,6 +967,51 @@ BOOST_AUTO_TEST_CASE(every_request_gets_one_json_log_line_without_contents_or_se
   BOOST_TEST(!contains(log, words));  // message contents stay out of the log
   BOOST_TEST(!contains(log, env("ANTHROPIC_API_KEY")));
   BOOST_TEST(!contains(log, env("DATABASE_PASSWORD")));
+}
+
+// Every route's responses, the worker's and nginx's own (errors, refusals, static files),
+// carry the security headers: nginx drops inherited add_header lines wherever a location
+// has its own, so each such location includes the same file again.
+BOOST_AUTO_TEST_CASE(every_route_carries_the_security_headers) {
+  HttpResponse page = get(page_url("demo"));
+  expect_security_headers(page, "page");
+  expect_security_headers(get(base_url() + "/"), "front page");
+  expect_security_headers(http({"HEAD", page_url("demo"), "", {}, 10}), "HEAD page");
+  expect_security_headers(get(page_url("no-such-document")), "404 page");
+  expect_security_headers(http({"POST", page_url("demo"), "x=1", {}, 10}), "405 page");
+  const std::string token = chat::session_token();
+  HttpResponse stream = chat::post_chat(token, "headers? [sim:echo]");
+  BOOST_TEST(chat::done(stream));
+  expect_security_headers(stream, "chat stream");
+  expect_security_headers(chat::post_chat("v1.forged", "hi"), "chat 403");
+  expect_security_headers(get(base_url() + "/chat"), "chat 405");
+  expect_security_headers(http({"POST", base_url() + "/chat", std::string(70000, 'x'),
+                                {"Content-Type: application/json"}, 10}), "chat 413 (nginx)");
+  expect_security_headers(get(base_url() + "/healthz"), "/healthz");
+  expect_security_headers(get(base_url() + "/metrics"), "/metrics");
+  expect_security_headers(http({"GET", base_url() + "/metrics", "", {}, 10}, "127.0.0.2"), "/metrics 403");
+  size_t at = page.body.find("href=\"/static/");
+  BOOST_REQUIRE(at != std::string::npos);
+  const std::string hashed = page.body.substr(at + 6, page.body.find('"', at + 6) - at - 6);
+  HttpResponse asset = get(base_url() + hashed);
+  BOOST_TEST(asset.status == 200, hashed);
+  BOOST_TEST(contains(asset.header("cache-control"), "immutable"), hashed);
+  expect_security_headers(asset, "hashed " + hashed);
+  expect_security_headers(get(base_url() + "/static/app.css"), "unhashed static");
+  expect_security_headers(get(base_url() + "/static/unavailable.html"), "restart page, direct");
+  expect_security_headers(get(base_url() + "/static/no-such.css"), "static 404");
+  expect_security_headers(get(base_url() + "/unavailable.html"), "internal location, 404");
+  expect_security_headers(get(base_url() + "/nothing-here"), "unknown path 404");
+}
+
+// /metrics is for this host: a client elsewhere cannot get in by claiming to be local.
+BOOST_AUTO_TEST_CASE(a_forged_forwarded_address_does_not_open_metrics) {
+  for (const char* forged : {"127.0.0.1", "::1", "203.0.113.9, 127.0.0.1"}) {
+    HttpResponse r = http({"GET", base_url() + "/metrics", "", {std::string("X-Forwarded-For: ") + forged}, 10},
+                          "127.0.0.2");
+    BOOST_TEST(r.status == 403, forged);
+    BOOST_TEST(!contains(r.body, "resume_chat_"), forged);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -1156,11 +1246,17 @@ BOOST_AUTO_TEST_CASE(a_killed_worker_gives_a_friendly_page_until_it_is_restarted
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   HttpResponse page = get(page_url("demo"));
   HttpResponse chat_down = post_chat(session_token(), "hello");
+  HttpResponse health_down = get(base_url() + "/healthz");
+  HttpResponse static_down = get(base_url() + "/static/app.css");
   kill(supervisor, SIGCONT);
   BOOST_TEST(page.status == 503);
   BOOST_TEST(contains(page.body, "Resume chat is restarting"));
   BOOST_TEST(!contains(page.body, "nginx"));
   BOOST_TEST(chat_down.status == 502);
+  expect_security_headers(page, "503 restart page");
+  expect_security_headers(chat_down, "chat 502");
+  expect_security_headers(health_down, "/healthz 502");
+  expect_security_headers(static_down, "static file, worker down");
   wait_for_new_worker(old_pid);
 }
 
