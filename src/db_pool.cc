@@ -256,9 +256,9 @@ std::vector<PgResultPtr> pipeline_results(PGconn* conn, size_t queries) {
 // So: set_config('statement_timeout', ms, is_local => true) and the statement are sent as
 // one pipeline closed by one Sync. The extended protocol runs everything up to a Sync as
 // one implicit transaction on one server connection, the local setting ends with it (it
-// never outlives the statement, nor reaches another client), and the server arms the
-// statement's timer when its Bind arrives, after the setting has taken effect. One round
-// trip, only parameterized statements.
+// never outlives the statement, nor reaches another client), and the server arms each
+// statement's timer when that statement's first message arrives, so the statement runs
+// with the new setting. One round trip, only parameterized statements.
 PgResultPtr exec_params(PGconn* conn, const char* sql, const std::vector<std::string>& params,
                         int statement_timeout_ms) {
   std::vector<const char*> values = param_values(params);
