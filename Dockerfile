@@ -40,7 +40,7 @@ RUN make -j"$(nproc)" \
  && find /app/build -name '*.d' -delete \
  && cp -a static templates prompts migrations /app/ \
  && { cp -a ./*.crt /app/ 2>/dev/null || true; } \
- && cp nginx/standalone.conf.in nginx/locations.conf.in /app/nginx/ \
+ && cp nginx/standalone.conf.in nginx/locations.conf.in nginx/security-headers.conf.in /app/nginx/ \
  && cp docker/entrypoint /app/docker/ \
  && chmod -R u=rwX,go=rX /app \
  && chmod 755 /app/docker/entrypoint /app/build/resume-chat

@@ -161,7 +161,8 @@ clean:
 #   make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]
 # PREFIX/bin/resume-chat; PREFIX/share/resume-chat/ (the unit's WorkingDirectory): templates/
 # (the hashed page, starters.txt), prompts/, static/ (hashed names, earlier ones kept: running workers link
-# them), migrations/, nginx/resume-chat.conf (the site) including nginx/locations.conf;
+# them), migrations/, nginx/resume-chat.conf (the site) including nginx/locations.conf (and
+# it nginx/security-headers.conf), nginx/capacity.conf;
 # PREFIX/lib/systemd/system/resume-chat@.service; SYSCONFDIR/resume-chat/env.example, and env
 # (0600) from it only if there is none: an existing env is never touched. DESTDIR is only where
 # files are written (staging); the paths written into them are PREFIX's and SYSCONFDIR's.
@@ -172,7 +173,8 @@ PKGDATA    := $(PREFIX)/share/resume-chat
 RENDER     := sed -e '/^[[:space:]]*\#/!{s|@BINDIR@|$(PREFIX)/bin|g; s|@PKGDATADIR@|$(PKGDATA)|g;' \
   -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@STATIC_ROOT@|$(PKGDATA)/static|g; s|@FCGI_PASS@|resume_chat|g;' \
   -e 's|@LOCATIONS@|$(PKGDATA)/nginx/locations.conf|g; s|@CHAT_RATE@|30r/m|g;' \
-  -e 's|@CHAT_BURST@|10|g; s|@CHAT_STREAMS@|4|g}'
+  -e 's|@CHAT_BURST@|10|g; s|@CHAT_STREAMS@|4|g; s|@PAGE_RATE@|10r/s|g; s|@PAGE_BURST@|40|g;' \
+  -e 's|@SECURITY_HEADERS@|$(PKGDATA)/nginx/security-headers.conf|g; s|@FRAME_ANCESTORS@|'\''self'\''|g}'
 .PHONY: install
 install: all
 	install -d $(addprefix $(DESTDIR),$(PREFIX)/bin $(PREFIX)/lib/systemd/system $(SYSCONFDIR)/resume-chat \
@@ -186,6 +188,7 @@ install: all
 	$(RENDER) nginx/site.conf.in >$(DESTDIR)$(PKGDATA)/nginx/resume-chat.conf
 	$(RENDER) nginx/locations.conf.in >$(DESTDIR)$(PKGDATA)/nginx/locations.conf
 	install -m 644 nginx/capacity.conf $(DESTDIR)$(PKGDATA)/nginx/capacity.conf
+	$(RENDER) nginx/security-headers.conf.in >$(DESTDIR)$(PKGDATA)/nginx/security-headers.conf
 	$(RENDER) deploy/resume-chat@.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/resume-chat@.service
 	install -m 644 .env.example $(DESTDIR)$(SYSCONFDIR)/resume-chat/env.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/resume-chat/env || \

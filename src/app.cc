@@ -154,7 +154,8 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
     return;
   }
   if (!prompt_.exists()) {
-    model.error = error_template_missing(prompt_.path());
+    model.error = error_template_missing(prompt_.public_path());
+    log.add("error", "prompt template missing").add("prompt_template", prompt_.path());
     model.document_name = lookup.document.name;
     send_page(exchange, 503, model);
     return;

@@ -1,10 +1,14 @@
-// /chat request validation with RapidJSON (UTF-8 validated while parsing).
+// /chat request validation: RapidJSON's SAX reader, iterative (no recursion, whatever the
+// nesting) with UTF-8 validated while parsing, and a handler that caps the depth, refuses
+// repeated keys and keeps only the two top-level strings it needs. No DOM is built.
 #include "resume_chat/chat_request.h"
 
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 #include <cctype>
+#include <set>
+#include <vector>
 
 #include "resume_chat/utf8.h"
 
@@ -31,11 +35,82 @@ bool has_control_characters(const std::string& text) {
   return false;
 }
 
-std::optional<std::string> string_field(const rapidjson::Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd() || !it->value.IsString()) return std::nullopt;
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
+// What the handler found, or why it stopped.
+enum class BodyProblem { kNone, kNotObject, kTooDeep, kRepeatedKey };
+
+// SAX handler for the body. `depth_` counts open objects and arrays; each open object keeps
+// the keys it has seen, so a repeated key at any depth stops the parse (a DOM would keep
+// both, and which one counts would be an accident). The values of the top-level "session"
+// and "message" keys are kept when they are strings, and "regenerate" when it is a boolean.
+class BodyHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, BodyHandler> {
+ public:
+  bool Default() {
+    not_a_boolean();
+    return depth_ > 0 || stop(BodyProblem::kNotObject);
+  }
+  bool Bool(bool value) {
+    if (depth_ == 1 && regenerate_key_) regenerate = value;
+    return depth_ > 0 || stop(BodyProblem::kNotObject);
+  }
+  bool String(const char* text, rapidjson::SizeType length, bool) {
+    if (depth_ == 0) return stop(BodyProblem::kNotObject);
+    not_a_boolean();
+    if (depth_ == 1 && target_ != nullptr) *target_ = std::string(text, length);
+    return true;
+  }
+  bool StartObject() {
+    not_a_boolean();
+    if (!open()) return false;
+    keys_.emplace_back();
+    return true;
+  }
+  bool Key(const char* text, rapidjson::SizeType length, bool) {
+    std::string key(text, length);
+    target_ = depth_ != 1          ? nullptr
+              : key == "session" ? &session
+              : key == "message" ? &message
+                                 : nullptr;
+    regenerate_key_ = depth_ == 1 && key == "regenerate";
+    return keys_.back().insert(std::move(key)).second || stop(BodyProblem::kRepeatedKey);
+  }
+  bool EndObject(rapidjson::SizeType) {
+    keys_.pop_back();
+    --depth_;
+    return true;
+  }
+  bool StartArray() {
+    not_a_boolean();
+    return depth_ > 0 ? open() : stop(BodyProblem::kNotObject);
+  }
+  bool EndArray(rapidjson::SizeType) {
+    --depth_;
+    return true;
+  }
+
+  BodyProblem problem = BodyProblem::kNone;
+  std::optional<std::string> session, message;  // the top-level strings, when present
+  bool regenerate = false;
+  bool regenerate_not_boolean = false;
+
+ private:
+  void not_a_boolean() {
+    if (depth_ == 1 && regenerate_key_) regenerate_not_boolean = true;
+  }
+  bool open() {
+    if (depth_ >= kMaxChatJsonDepth) return stop(BodyProblem::kTooDeep);
+    ++depth_;
+    return true;
+  }
+  bool stop(BodyProblem why) {
+    problem = why;
+    return false;  // ends the parse
+  }
+
+  size_t depth_ = 0;
+  std::vector<std::set<std::string>> keys_;  // one per open object
+  std::optional<std::string>* target_ = nullptr;
+  bool regenerate_key_ = false;  // the top-level key whose value comes next is "regenerate"
+};
 
 }  // namespace
 
@@ -55,13 +130,26 @@ ChatRequestParse parse_chat_request(std::string_view content_type, std::string_v
     return refuse(415, "Error: Send the message as JSON (Content-Type: application/json).");
   }
   if (!is_valid_utf8(body)) return refuse(400, "Error: The request is not valid UTF-8.");
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  // RapidJSON reads a NUL byte as the end of the input and would ignore what follows.
+  if (body.find('\0') != std::string_view::npos) {
+    return refuse(400, "Error: The request body contains a NUL byte.");
+  }
+  BodyHandler body_json;
+  rapidjson::MemoryStream stream(body.data(), body.size());
+  rapidjson::Reader reader;
+  reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(stream,
+                                                                                      body_json);
+  if (body_json.problem == BodyProblem::kTooDeep) {
+    return refuse(400, "Error: The request body is nested too deeply.");
+  }
+  if (body_json.problem == BodyProblem::kRepeatedKey) {
+    return refuse(400, "Error: The request body repeats a field.");
+  }
+  if (reader.HasParseError() || body_json.problem != BodyProblem::kNone) {
     return refuse(400, "Error: The request body must be a JSON object.");
   }
-  auto session = string_field(doc, "session");
-  auto message = string_field(doc, "message");
+  std::optional<std::string>& session = body_json.session;
+  std::optional<std::string>& message = body_json.message;
   if (!session || session->empty()) {
     return refuse(400, "Error: The request has no session. Reload the page.");
   }
@@ -75,13 +163,11 @@ ChatRequestParse parse_chat_request(std::string_view content_type, std::string_v
     return refuse(413, "Error: The message is too long (at most " + std::to_string(max_chars) +
                            " characters).");
   }
-  auto regenerate = doc.FindMember("regenerate");
-  if (regenerate != doc.MemberEnd() && !regenerate->value.IsBool()) {
+  if (body_json.regenerate_not_boolean) {
     return refuse(400, "Error: \"regenerate\" must be true or false.");
   }
   ChatRequestParse result;
-  result.request = ChatRequest{std::move(*session), std::move(*message),
-                               regenerate != doc.MemberEnd() && regenerate->value.GetBool()};
+  result.request = ChatRequest{std::move(*session), std::move(*message), body_json.regenerate};
   return result;
 }
 

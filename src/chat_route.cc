@@ -157,8 +157,8 @@ bool App::start_stream(Exchange& exchange, const Session& session, const ChatReq
     return false;
   }
   if (!prompt_.exists()) {  // cached, but a removed template means a broken deployment
-    refuse(exchange, 503, error_template_missing(prompt_.path()));
-    log.add("error", "prompt template missing");
+    refuse(exchange, 503, error_template_missing(prompt_.public_path()));
+    log.add("error", "prompt template missing").add("prompt_template", prompt_.path());
     return false;
   }
   // Regenerate (Retry) stores the question once and marks the replies it replaces.
@@ -176,11 +176,13 @@ bool App::start_stream(Exchange& exchange, const Session& session, const ChatReq
                            : std::nullopt;
   if (!history.ok || !prompt) {
     if (!history.ok) log.add("db_error", history.error);
-    refuse(exchange, 503, history.ok ? error_template_missing(prompt_.path()) : kErrorDatabase);
+    refuse(exchange, 503, history.ok ? error_template_missing(prompt_.public_path()) : kErrorDatabase);
     return false;
   }
+  HistoryWindow sent = fit_history(history.messages, config_.history_max_tokens);
+  log.add("history_turns_dropped", sent.turns_dropped);
   auto stream = std::make_unique<ChatStream>();
-  stream->api_body = build_messages_body(claude_, *prompt, format_message_history(history.messages));
+  stream->api_body = build_messages_body(claude_, *prompt, sent.turns);
   stream->accepted = exchange.accepted();
   stream->session = session;
   stream->ticket = std::move(ticket);

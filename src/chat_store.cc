@@ -24,7 +24,7 @@ PgResultPtr run_read(DbPool& pool, const char* sql, const std::vector<std::strin
       error = lease.error();
       return nullptr;
     }
-    PgResultPtr result = exec_params(lease.get(), sql, params);
+    PgResultPtr result = lease.exec(sql, params);
     if (result_ok(result.get())) return result;
     error = last_error(lease.get(), result.get());
     if (PQstatus(lease.get()) != CONNECTION_BAD) return nullptr;
@@ -71,11 +71,11 @@ std::string save_message(DbPool& pool, const std::string& session_uuid,
   // which the worker's role does not have.
   PgResultPtr result =
       document_name.empty()
-          ? exec_params(lease.get(),
+          ? lease.exec(
                         "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
                         "VALUES (clock_timestamp(), $1, $2, $3)",
                         {session_uuid, message_type, contents})
-          : exec_params(lease.get(),
+          : lease.exec(
                         "WITH s AS (INSERT INTO sessions (session_uuid, document_name) "
                         "VALUES ($1, $4) ON CONFLICT DO NOTHING) "
                         "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
@@ -92,7 +92,7 @@ std::string save_reply(DbPool& pool, const std::string& session_uuid, const std:
   for (int attempt = 0; attempt < 2; ++attempt) {
     DbLease lease = pool.acquire(kReplySaveWait);
     if (!lease) return lease.error() + " (waited " + std::to_string(kReplySaveWait.count()) + " s)";
-    PgResultPtr result = exec_params(lease.get(), kInsertMessage, {session_uuid, "assistant", text});
+    PgResultPtr result = lease.exec(kInsertMessage, {session_uuid, "assistant", text});
     if (result_ok(result.get())) return "";
     error = last_error(lease.get(), result.get());
     if (PQstatus(lease.get()) != CONNECTION_BAD) break;
@@ -152,7 +152,7 @@ QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
     out.error = lease.error();
     return out;
   }
-  PgResultPtr result = exec_params(lease.get(), kRegenerateSql, {session_uuid, text, document_name});
+  PgResultPtr result = lease.exec(kRegenerateSql, {session_uuid, text, document_name});
   if (!result_ok(result.get())) {
     out.error = last_error(lease.get(), result.get());
     return out;

@@ -81,6 +81,8 @@ void read_database(Reader& in, DatabaseConfig& db) {
   db.pool_max = in.number("DB_POOL_MAX", db.pool_max, 1, 64);
   db.connect_timeout_s = in.number("DATABASE_CONNECT_TIMEOUT_S", db.connect_timeout_s, 2, 60);
   db.acquire_timeout_ms = in.number("DB_ACQUIRE_TIMEOUT_MS", db.acquire_timeout_ms, 1, 60000);
+  db.statement_timeout_ms =
+      in.number("DATABASE_STATEMENT_TIMEOUT_MS", db.statement_timeout_ms, 0, 600000);
   if (!parse_int(db.port) || *parse_int(db.port) < 1 || *parse_int(db.port) > 65535) {
     in.fail("DATABASE_PORT must be a TCP port number (1-65535); fix it in the environment or .env");
   }
@@ -159,11 +161,23 @@ ConfigResult load_config(const EnvLookup& env) {
   config.prompt_template = in.text("PROMPT_TEMPLATE", config.prompt_template);
   config.templates_dir = in.text("TEMPLATES_DIR", config.templates_dir);
   config.session_secret = in.text("SESSION_SECRET");
+  // Anyone holding one token could guess a short key offline (HMAC-SHA256 with a known
+  // message), then sign tokens for every session. 32 bytes: what `openssl rand -hex 16`
+  // gives at least; the README suggests -hex 32.
+  if (!config.session_secret.empty() && config.session_secret.size() < kMinSessionSecretBytes) {
+    in.fail("SESSION_SECRET is too short (" + std::to_string(config.session_secret.size()) +
+            " bytes; at least " + std::to_string(kMinSessionSecretBytes) +
+            "): a short key can be guessed from one session token; generate one with "
+            "`openssl rand -hex 32`, or leave it unset for a random key per process");
+  }
   config.threads = in.number("WORKER_THREADS", config.threads, 1, 256);
   config.stream_capacity = in.number("STREAM_CAPACITY", config.stream_capacity, 1, 100000);
   config.max_message_chars = in.number("MAX_MESSAGE_CHARS", config.max_message_chars, 1, 100000);
   config.shutdown_grace_s = in.number("SHUTDOWN_GRACE_S", config.shutdown_grace_s, 0, 3600);
   config.document_cache_ms = in.number("DOCUMENT_CACHE_MS", config.document_cache_ms, 0, 60000);
+  // Up to the model's 200k context; below 1000 a session would forget its last exchange.
+  config.history_max_tokens =
+      in.number("HISTORY_MAX_TOKENS", config.history_max_tokens, 1000, 200000);
   config.space_id = in.text("SPACE_ID");
   config.link_secret = in.text("LINK_SECRET");
   if (!config.link_secret.empty() && config.link_secret.size() < kMinLinkSecretChars) {

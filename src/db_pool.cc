@@ -116,44 +116,65 @@ std::string DbPool::open() {
 DbLease DbPool::acquire() { return acquire(std::chrono::milliseconds(config_.acquire_timeout_ms)); }
 
 DbLease DbPool::acquire(std::chrono::milliseconds wait) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + wait;
-  std::unique_lock<std::mutex> lock(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    PgConnPtr conn;
+    std::string error;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!reserve(lock, deadline, conn, error)) return DbLease(std::move(error));
+    lock.unlock();
+    if (!conn) {  // a free slot: connect without holding the lock
+      conn = connect(error);
+      if (conn) return DbLease(this, std::move(conn));
+      forget_one(false);
+      return DbLease(std::move(error));
+    }
+    if (still_alive(conn.get())) return DbLease(this, std::move(conn));
+    conn.reset();  // PQfinish, outside the lock
+    forget_one(true);
+  }
+}
+
+bool DbPool::reserve(std::unique_lock<std::mutex>& lock,
+                     std::chrono::steady_clock::time_point deadline, PgConnPtr& conn,
+                     std::string& error) {
   bool waited = false;
   for (;;) {
-    if (closed_) return DbLease(std::string("the database pool is closed"));
-    while (!idle_.empty()) {
-      PgConnPtr conn = std::move(idle_.back());
-      idle_.pop_back();
-      if (still_alive(conn.get())) return DbLease(this, std::move(conn));
-      --open_;
-      ++counters_.replaced;
+    if (closed_) {
+      error = "the database pool is closed";
+      return false;
     }
-    if (open_ < config_.pool_max) break;
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+      return true;  // still counted in open_: it is leased while its socket is checked
+    }
+    if (open_ < config_.pool_max) {
+      ++open_;
+      return true;
+    }
     if (!waited) ++counters_.waits;
     waited = true;
     if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
         open_ >= config_.pool_max) {
       ++counters_.timeouts;
-      return DbLease(std::string("timed out waiting for a free database connection"));
+      error = "timed out waiting for a free database connection";
+      return false;
     }
   }
-  ++open_;  // reserve the slot, then connect without holding the lock
-  lock.unlock();
-  std::string error;
-  PgConnPtr conn = connect(error);
-  if (!conn) {
-    lock.lock();
-    --open_;
-    available_.notify_one();
-    return DbLease(std::move(error));
-  }
-  return DbLease(this, std::move(conn));
+}
+
+void DbPool::forget_one(bool replaced) {
+  std::lock_guard<std::mutex> lock(mu_);
+  --open_;
+  if (replaced) ++counters_.replaced;
+  available_.notify_one();
 }
 
 void DbPool::give_back(PgConnPtr conn) {
   bool healthy = PQstatus(conn.get()) == CONNECTION_OK &&
-                 PQtransactionStatus(conn.get()) == PQTRANS_IDLE;
+                 PQtransactionStatus(conn.get()) == PQTRANS_IDLE &&
+                 PQpipelineStatus(conn.get()) == PQ_PIPELINE_OFF;
   if (!healthy) conn.reset();  // close outside the lock
   std::lock_guard<std::mutex> lock(mu_);
   if (healthy && !closed_) {
@@ -184,12 +205,84 @@ DbPoolStats DbPool::stats() const {
   return s;
 }
 
-PgResultPtr exec_params(PGconn* conn, const char* sql, const std::vector<std::string>& params) {
+PgResultPtr DbLease::exec(const char* sql, const std::vector<std::string>& params) const {
+  return exec_params(conn_.get(), sql, params,
+                     pool_ != nullptr ? pool_->config_.statement_timeout_ms : 0);
+}
+
+namespace {
+
+std::vector<const char*> param_values(const std::vector<std::string>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
-  return PgResultPtr(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr,
-                                  values.data(), nullptr, nullptr, /*resultFormat=*/0));
+  return values;
+}
+
+// The results of a pipeline of `queries` statements and one Sync: each statement's first
+// result (the rest cleared). Stops at the Sync's result, or when the connection breaks.
+std::vector<PgResultPtr> pipeline_results(PGconn* conn, size_t queries) {
+  std::vector<PgResultPtr> results(queries);
+  size_t query = 0;
+  for (;;) {
+    PGresult* result = PQgetResult(conn);
+    if (result == nullptr) {  // the end of one statement's results
+      if (PQstatus(conn) == CONNECTION_BAD || ++query > queries) break;
+      continue;
+    }
+    if (PQresultStatus(result) == PGRES_PIPELINE_SYNC) {
+      PQclear(result);
+      break;
+    }
+    if (query < queries && !results[query]) {
+      results[query].reset(result);
+    } else {
+      PQclear(result);
+    }
+  }
+  return results;
+}
+
+}  // namespace
+
+// The timeout is the worker's own, so it holds whatever role the worker runs as (a role's
+// `ALTER ROLE … SET statement_timeout` is only in migrations/002_app_role.sql). How it is
+// set matters behind PgBouncer in transaction mode, where consecutive statements may run on
+// different server connections shared with other clients:
+//   - `options=-c statement_timeout=…` in the conninfo: PgBouncer refuses the startup
+//     parameter (and with ignore_startup_parameters it is dropped, not applied);
+//   - a session-level SET: lands on whichever server connection ran it, stays there for the
+//     next client and is missing where our next statement runs;
+//   - BEGIN; SET LOCAL …; statement; COMMIT: correct, but four round trips.
+// So: set_config('statement_timeout', ms, is_local => true) and the statement are sent as
+// one pipeline closed by one Sync. The extended protocol runs everything up to a Sync as
+// one implicit transaction on one server connection, the local setting ends with it (it
+// never outlives the statement, nor reaches another client), and the server arms each
+// statement's timer when that statement's first message arrives, so the statement runs
+// with the new setting. One round trip, only parameterized statements.
+PgResultPtr exec_params(PGconn* conn, const char* sql, const std::vector<std::string>& params,
+                        int statement_timeout_ms) {
+  std::vector<const char*> values = param_values(params);
+  const int count = static_cast<int>(values.size());
+  if (statement_timeout_ms <= 0) {
+    return PgResultPtr(PQexecParams(conn, sql, count, nullptr, values.data(), nullptr, nullptr,
+                                    /*resultFormat=*/0));
+  }
+  if (PQenterPipelineMode(conn) != 1) return nullptr;
+  const std::string timeout = std::to_string(statement_timeout_ms);
+  const char* timeout_value[] = {timeout.c_str()};
+  bool sent = PQsendQueryParams(conn, "SELECT set_config('statement_timeout', $1, true)", 1,
+                                nullptr, timeout_value, nullptr, nullptr, 0) == 1 &&
+              PQsendQueryParams(conn, sql, count, nullptr, values.data(), nullptr, nullptr, 0) ==
+                  1 &&
+              PQpipelineSync(conn) == 1;
+  std::vector<PgResultPtr> results;
+  if (sent) results = pipeline_results(conn, 2);
+  PQexitPipelineMode(conn);  // fails only on a broken connection, which give_back discards
+  if (!sent) return nullptr;
+  // A failed setting aborts the statement; its own error says more than "aborted".
+  if (!result_ok(results[0].get())) return std::move(results[0]);
+  return std::move(results[1]);
 }
 
 bool result_ok(const PGresult* result) {

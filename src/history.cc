@@ -1,4 +1,5 @@
-// History formatting; the rules are the API's (shared/research/anthropic-api.md §1.3).
+// History formatting (the rules are the API's: shared/research/anthropic-api.md §1.3) and
+// the token budget on what each request re-sends.
 #include "resume_chat/history.h"
 
 namespace resume_chat {
@@ -8,14 +9,18 @@ bool is_blank(const std::string& text) {
   return text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
 }
 
+bool is_turn(const StoredMessage& row) {
+  return (row.message_type == "user" || row.message_type == "assistant") && !row.superseded &&
+         !is_blank(row.contents);
+}
+
 }  // namespace
 
 std::vector<ChatTurn> format_message_history(const std::vector<StoredMessage>& rows) {
   std::vector<ChatTurn> turns;
   const StoredMessage* previous = nullptr;  // the last row kept
   for (const StoredMessage& row : rows) {
-    if (row.message_type != "user" && row.message_type != "assistant") continue;
-    if (row.superseded || is_blank(row.contents)) continue;
+    if (!is_turn(row)) continue;
     if (turns.empty() && row.message_type != "user") continue;
     const bool repeated = previous != nullptr && row.message_type == "user" &&
                           previous->message_type == "user" && previous->contents == row.contents;
@@ -29,6 +34,31 @@ std::vector<ChatTurn> format_message_history(const std::vector<StoredMessage>& r
   }
   while (!turns.empty() && turns.back().role != "user") turns.pop_back();
   return turns;
+}
+
+size_t estimate_tokens(std::string_view text) { return (text.size() * 2 + 6) / 7; }
+
+HistoryWindow fit_history(const std::vector<StoredMessage>& rows, size_t max_tokens) {
+  std::vector<StoredMessage> turns;  // the rows that can become turns, oldest first
+  for (const StoredMessage& row : rows) {
+    if (is_turn(row)) turns.push_back(row);
+  }
+  size_t end = turns.size();  // one past the newest user message
+  while (end > 0 && turns[end - 1].message_type != "user") --end;
+  size_t first = end, tokens = 0;
+  while (first > 0) {
+    size_t cost = estimate_tokens(turns[first - 1].contents) + kMessageOverheadTokens;
+    if (first < end && tokens + cost > max_tokens) break;  // the newest always stays
+    tokens += cost;
+    --first;
+  }
+  // A request starts with a user turn: an assistant message at the cut goes too.
+  while (first < end && turns[first].message_type != "user") ++first;
+  HistoryWindow window;
+  window.turns_dropped = first;
+  turns.erase(turns.begin(), turns.begin() + static_cast<std::ptrdiff_t>(first));
+  window.turns = format_message_history(turns);
+  return window;
 }
 
 }  // namespace resume_chat

@@ -6,6 +6,36 @@
 #include "resume_chat/mustache.h"
 
 namespace resume_chat {
+namespace {
+
+std::string file_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+bool climbs(const std::string& path) {
+  return path == ".." || path.rfind("../", 0) == 0 || path.find("/../") != std::string::npos ||
+         (path.size() >= 3 && path.compare(path.size() - 3, 3, "/..") == 0);
+}
+
+std::string working_directory() {
+  char buf[4096];
+  return getcwd(buf, sizeof(buf)) != nullptr ? buf : "";
+}
+
+}  // namespace
+
+std::string public_template_path(const std::string& path, const std::string& working_dir) {
+  if (path.empty() || path.front() != '/') return climbs(path) ? file_name(path) : path;
+  std::string base = working_dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  if (base.size() > 1 && path.size() > base.size() + 1 && path.compare(0, base.size(), base) == 0 &&
+      path[base.size()] == '/') {
+    std::string relative = path.substr(base.size() + 1);
+    if (!climbs(relative)) return relative;
+  }
+  return file_name(path);
+}
+
+PromptTemplate::PromptTemplate(std::string path)
+    : path_(std::move(path)), public_path_(public_template_path(path_, working_directory())) {}
 
 bool PromptTemplate::exists() const { return access(path_.c_str(), R_OK) == 0; }
 

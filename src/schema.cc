@@ -24,7 +24,7 @@ const Requirement kRequired[] = {{"token_usage", "migrations/004_token_usage.sql
 std::string check_schema(DbPool& pool) {
   DbLease lease = pool.acquire();
   if (!lease) return "cannot check the database schema: " + lease.error();
-  PgResultPtr result = exec_params(lease.get(), kSchemaSql, {});
+  PgResultPtr result = lease.exec(kSchemaSql, {});
   if (!result_ok(result.get()) || PQntuples(result.get()) != 1) {
     return "cannot check the database schema: " + last_error(lease.get(), result.get());
   }

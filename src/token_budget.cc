@@ -70,7 +70,7 @@ std::optional<DailyUsage> TokenBudget::read_today(std::string& error) {
     error = lease.error();
     return std::nullopt;
   }
-  PgResultPtr result = exec_params(lease.get(), kTodaySql, {});
+  PgResultPtr result = lease.exec(kTodaySql, {});
   if (!result_ok(result.get()) || PQntuples(result.get()) != 1) {
     error = last_error(lease.get(), result.get());
     return std::nullopt;
@@ -83,8 +83,8 @@ std::string TokenBudget::record(const TokenCounts& used) {
   if (used.total() <= 0) return "";
   DbLease lease = pool_.acquire();
   if (!lease) return lease.error();
-  PgResultPtr result = exec_params(
-      lease.get(), kRecordSql,
+  PgResultPtr result = lease.exec(
+      kRecordSql,
       {std::to_string(used.input), std::to_string(used.cache_creation),
        std::to_string(used.cache_read), std::to_string(used.output)});
   return result_ok(result.get()) ? "" : last_error(lease.get(), result.get());

@@ -3,6 +3,10 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <pthread.h>
+
+#include <string>
+
 #include "resume_chat/chat_request.h"
 
 using namespace resume_chat;
@@ -68,5 +72,87 @@ BOOST_AUTO_TEST_CASE(regenerate_is_an_optional_boolean) {
     BOOST_TEST(!r.request, body);
     BOOST_TEST(r.status == 400);
     BOOST_TEST(r.error == "Error: \"regenerate\" must be true or false.");
+  }
+}
+
+// RapidJSON reads a NUL byte as the end of its input: what follows must not be ignored.
+BOOST_AUTO_TEST_CASE(a_nul_byte_anywhere_is_400) {
+  const std::string valid = R"({"session":"t","message":"m"})";
+  BOOST_REQUIRE(parse(valid).request);
+  for (const std::string& body : {valid + std::string(1, '\0') + "junk", valid + std::string(1, '\0'),
+                                  std::string(1, '\0') + valid,
+                                  std::string(R"({"session":"t",)") + '\0' + R"("message":"m"})"}) {
+    auto r = parse(body);
+    BOOST_TEST(!r.request);
+    BOOST_TEST(r.status == 400);
+    BOOST_TEST(r.error == "Error: The request body contains a NUL byte.");
+  }
+}
+
+// Which of two values would count is an accident of the parser: neither does.
+BOOST_AUTO_TEST_CASE(a_repeated_key_in_any_object_is_400) {
+  for (const char* body : {R"({"session":"t","message":"a","message":"b"})",
+                           R"({"session":"t","session":"u","message":"m"})",
+                           R"({"session":"t","message":"m","x":{"k":1,"k":2}})",
+                           R"({"session":"t","message":"m","x":[{"k":1},{"k":1,"k":1}]})"}) {
+    auto r = parse(body);
+    BOOST_TEST(!r.request, body);
+    BOOST_TEST(r.status == 400, body);
+    BOOST_TEST(r.error == "Error: The request body repeats a field.", body);
+  }
+  // The same key in two different objects is no repetition.
+  BOOST_TEST(parse(R"({"session":"t","message":"m","x":[{"k":1},{"k":2}],"k":3})").request.has_value());
+}
+
+namespace {
+std::string nested(size_t arrays) {
+  return R"({"session":"t","message":"m","x":)" + std::string(arrays, '[') +
+         std::string(arrays, ']') + "}";
+}
+
+// Runs the parse on a thread with a small stack: a recursive parser overflows it on deep
+// input (a worker thread's stack is only so big).
+ChatRequestParse parse_on_small_stack(const std::string& body) {
+  struct Job {
+    const std::string* body;
+    ChatRequestParse result;
+  } job{&body, {}};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 128 * 1024);
+  pthread_t thread;
+  int started = pthread_create(
+      &thread, &attr,
+      [](void* arg) -> void* {
+        auto* j = static_cast<Job*>(arg);
+        j->result = parse(*j->body);
+        return nullptr;
+      },
+      &job);
+  pthread_attr_destroy(&attr);
+  BOOST_REQUIRE(started == 0);
+  pthread_join(thread, nullptr);
+  return job.result;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(nesting_is_capped_and_never_recursed) {
+  // The root object is depth 1: kMaxChatJsonDepth - 1 arrays inside it still pass.
+  BOOST_TEST(parse(nested(kMaxChatJsonDepth - 1)).request.has_value());
+  auto r = parse(nested(kMaxChatJsonDepth));
+  BOOST_TEST(!r.request);
+  BOOST_TEST(r.error == "Error: The request body is nested too deeply.");
+  // The largest body the worker reads (MAX_MESSAGE_CHARS 8000: 100,096 bytes), all nesting.
+  const size_t body_limit = 8000 * 12 + 4096;
+  for (const std::string& deep :
+       {std::string(body_limit, '['), "{\"x\":" + std::string(body_limit - 5, '['),
+        "{\"x\":" + [&] {
+          std::string objects;
+          while (objects.size() + 6 < body_limit) objects += "{\"a\":";
+          return objects;
+        }()}) {
+    auto deep_result = parse_on_small_stack(deep);
+    BOOST_TEST(!deep_result.request);
+    BOOST_TEST(deep_result.status == 400);
   }
 }

@@ -39,6 +39,8 @@ BOOST_AUTO_TEST_CASE(defaults_apply) {
   BOOST_TEST(c.stream_capacity == 1000);
   BOOST_TEST(c.anthropic_ca_file.empty());
   BOOST_TEST(c.document_cache_ms == 1000);
+  BOOST_TEST(c.history_max_tokens == 32000);
+  BOOST_TEST(c.database.statement_timeout_ms == 5000);
 }
 
 BOOST_AUTO_TEST_CASE(document_cache_can_be_turned_off_and_is_bounded) {
@@ -108,7 +110,8 @@ BOOST_AUTO_TEST_CASE(overrides_are_read) {
 BOOST_AUTO_TEST_CASE(bad_values_are_named_without_secrets) {
   for (auto [name, value] : std::map<std::string, std::string>{
            {"DATABASE_PORT", "54x"}, {"DB_POOL_MAX", "0"}, {"DATABASE_SSLMODE", "maybe"},
-           {"CLAUDE_MAX_TOKENS", "99999999"}, {"ANTHROPIC_BASE_URL", "ftp://x"}}) {
+           {"CLAUDE_MAX_TOKENS", "99999999"}, {"ANTHROPIC_BASE_URL", "ftp://x"},
+           {"HISTORY_MAX_TOKENS", "999"}, {"DATABASE_STATEMENT_TIMEOUT_MS", "600001"}}) {
     auto vars = complete();
     vars[name] = value;
     auto result = load_config(lookup(vars));
@@ -163,4 +166,32 @@ BOOST_AUTO_TEST_CASE(commands_connect_as_the_admin_role_when_set) {
   auto missing = load_admin_database_config(lookup(vars));
   BOOST_TEST(!missing.database.has_value());
   BOOST_TEST(missing.error.find("DATABASE_NAME, DB_ADMIN_USER (or DATABASE_USER)") != std::string::npos);
+}
+
+// One token is HMAC-SHA256(secret, known text): a short secret can be searched offline.
+BOOST_AUTO_TEST_CASE(a_short_session_secret_is_refused_without_showing_it) {
+  auto vars = complete();
+  vars["SESSION_SECRET"] = "short-secret-value-31-bytes-xxx";  // 31 bytes
+  auto result = load_config(lookup(vars));
+  BOOST_TEST(!result.config);
+  BOOST_TEST(result.error.find("SESSION_SECRET is too short (31 bytes; at least 32)") == 0u,
+             result.error);
+  BOOST_TEST(result.error.find("openssl rand -hex 32") != std::string::npos);
+  BOOST_TEST(result.error.find("short-secret-value") == std::string::npos);
+  vars["SESSION_SECRET"] = std::string(32, 'k');
+  BOOST_REQUIRE(load_config(lookup(vars)).config);
+  BOOST_TEST(load_config(lookup(vars)).config->session_secret == std::string(32, 'k'));
+  vars.erase("SESSION_SECRET");  // unset: a random key per process (App warns)
+  BOOST_TEST(load_config(lookup(vars)).config->session_secret.empty());
+}
+
+BOOST_AUTO_TEST_CASE(history_budget_is_read_and_bounded) {
+  auto vars = complete();
+  vars["HISTORY_MAX_TOKENS"] = "8000";
+  BOOST_TEST(load_config(lookup(vars)).config->history_max_tokens == 8000);
+  for (const char* bad : {"999", "200001", "32k"}) {
+    vars["HISTORY_MAX_TOKENS"] = bad;
+    BOOST_TEST(load_config(lookup(vars)).error.find("HISTORY_MAX_TOKENS must be a whole number "
+                                                    "from 1000 to 200000") == 0u, bad);
+  }
 }

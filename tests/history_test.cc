@@ -87,3 +87,80 @@ BOOST_AUTO_TEST_CASE(a_question_stored_twice_in_a_row_is_sent_once) {
   BOOST_TEST(roles(format_message_history(
                  {{"user", "X"}, {"assistant", "a"}, {"user", "X"}})) == "uau");
 }
+
+// bytes / 3.5, rounded up: ASCII at the usual 3.5 characters per token, other scripts high.
+BOOST_AUTO_TEST_CASE(tokens_are_estimated_from_bytes) {
+  BOOST_TEST(estimate_tokens("") == 0u);
+  BOOST_TEST(estimate_tokens("a") == 1u);
+  BOOST_TEST(estimate_tokens("1234567") == 2u);
+  BOOST_TEST(estimate_tokens("12345678") == 3u);
+  BOOST_TEST(estimate_tokens(std::string(7000, 'x')) == 2000u);
+  BOOST_TEST(estimate_tokens("\xE6\x97\xA5\xE6\x9C\xAC") == 2u);  // two CJK characters, 6 bytes
+}
+
+namespace {
+// A row whose text costs exactly `tokens` estimated tokens with the message overhead.
+StoredMessage row(const char* role, size_t tokens, char fill = 'x') {
+  size_t text_tokens = tokens - kMessageOverheadTokens;
+  return {role, std::string(text_tokens * 7 / 2, fill)};
+}
+size_t total(const std::vector<ChatTurn>& turns) {
+  size_t bytes = 0;
+  for (const auto& t : turns) bytes += t.text.size();
+  return bytes;
+}
+}  // namespace
+
+// Each case: stored rows (role and estimated cost), the budget, then the roles sent and how
+// many stored messages were left out. Newest kept whole, oldest dropped first.
+BOOST_AUTO_TEST_CASE(history_is_cut_to_the_budget_from_the_oldest_end) {
+  struct Case {
+    const char* name;
+    std::vector<StoredMessage> rows;
+    size_t budget;
+    std::string roles;
+    size_t dropped;
+  };
+  const std::vector<Case> cases = {
+      {"all fits", {row("user", 100), row("assistant", 100), row("user", 100)}, 300, "uau", 0},
+      {"oldest pair goes", {row("user", 100), row("assistant", 100), row("user", 100)}, 299, "u", 2},
+      {"an assistant at the cut goes too",
+       {row("user", 100), row("assistant", 100), row("user", 100), row("assistant", 100),
+        row("user", 100)}, 400, "uau", 2},
+      {"the newest message stays even over the budget",
+       {row("user", 100), row("assistant", 100), row("user", 1000)}, 500, "u", 2},
+      {"a message is kept whole or not at all: a smaller older one after a cut is not taken",
+       {row("user", 10), row("assistant", 400), row("user", 100)}, 450, "u", 2},
+      {"failed turns merged into one user turn are bounded too",
+       {row("user", 100), row("user", 100), row("user", 100), row("user", 100)}, 250, "u", 2},
+      {"system rows and blanks are not counted as dropped",
+       {{"system", "prompt"}, row("user", 100), {"user", "  "}, row("assistant", 100),
+        row("user", 100)}, 1000, "uau", 0},
+      {"trailing assistant rows are formatting's, not the budget's",
+       {row("user", 100), row("assistant", 100), row("user", 100), row("assistant", 100)}, 300,
+       "uau", 0},
+      {"no user message: nothing to send", {row("assistant", 100)}, 1000, "", 0},
+      {"empty", {}, 1000, "", 0},
+  };
+  for (const Case& c : cases) {
+    HistoryWindow window = fit_history(c.rows, c.budget);
+    BOOST_TEST(roles(window.turns) == c.roles, c.name);
+    BOOST_TEST(window.turns_dropped == c.dropped, c.name);
+  }
+}
+
+// The review's case: 30 failed turns of ~2,000 tokens, then a question: one merged user turn
+// of ~60,000 tokens. Now the newest parts that fit, the question itself always among them.
+BOOST_AUTO_TEST_CASE(a_long_run_of_failed_turns_is_bounded) {
+  std::vector<StoredMessage> rows;
+  for (int i = 0; i < 30; ++i) rows.push_back(row("user", 2004, static_cast<char>('A' + i % 26)));
+  rows.push_back({"user", "the question"});
+  HistoryWindow window = fit_history(rows, 32000);
+  BOOST_REQUIRE(window.turns.size() == 1u);
+  BOOST_TEST(window.turns_dropped == 15u);  // 15 × 2,004 + the question's 8 ≤ 32,000
+  BOOST_TEST(total(window.turns) <= 32000u * 7 / 2);
+  const std::string& text = window.turns[0].text;
+  BOOST_TEST(text.size() >= std::string("the question").size());
+  BOOST_TEST(text.compare(text.size() - 12, 12, "the question") == 0);
+  BOOST_TEST(text.front() == 'P');  // row 15 ('A' + 15) is the oldest kept
+}

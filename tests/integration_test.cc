@@ -18,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -80,6 +81,16 @@ void expect_error_state(const HttpResponse& r, long status, const std::string& e
   for (const char* absent : {"id=\"chat\"", "id=\"message\"", "data-starter", "id=\"resume\""}) {
     BOOST_TEST(!contains(r.body, absent), absent);
   }
+}
+
+// The headers nginx/security-headers.conf.in puts on every response (`what` names it).
+void expect_security_headers(const HttpResponse& r, const std::string& what) {
+  const std::string csp = r.header("content-security-policy");
+  BOOST_TEST(contains(csp, "default-src 'none'; script-src 'self';"), what << ": CSP '" << csp << "'");
+  BOOST_TEST(contains(csp, "frame-ancestors 'self'"), what << ": CSP '" << csp << "'");
+  BOOST_TEST(!contains(csp, "*.hf.space"), what);
+  BOOST_TEST(r.header("x-content-type-options") == "nosniff", what);
+  BOOST_TEST(r.header("referrer-policy") == "no-referrer", what);
 }
 
 }  // namespace
@@ -288,6 +299,14 @@ BOOST_AUTO_TEST_CASE(invalid_setting_exits_2) {
   expect_failure(start_worker(e), 2, "DATABASE_SSLMODE must be one of");
 }
 
+BOOST_AUTO_TEST_CASE(short_session_secret_exits_2_without_the_secret) {
+  auto e = worker_env();
+  e["SESSION_SECRET"] = "weak-secret-1234";
+  ProcessResult r = start_worker(e);
+  expect_failure(r, 2, "SESSION_SECRET is too short (16 bytes; at least 32)");
+  BOOST_TEST(!contains(r.output, "weak-secret-1234"));
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_database_exits_3) {
   auto e = worker_env();
   e["DATABASE_PORT"] = std::to_string(closed_port());
@@ -410,6 +429,28 @@ BOOST_AUTO_TEST_CASE(exhausted_pool_times_out_then_recovers) {
   resume_chat::DbLease d = pool.acquire();
   BOOST_TEST(static_cast<bool>(d));
   BOOST_TEST(pool.stats().timeouts == 1);
+}
+
+// DATABASE_STATEMENT_TIMEOUT_MS applies to each statement the pool runs and to nothing
+// else: the connection's own setting is as the role has it (see exec_params).
+BOOST_AUTO_TEST_CASE(each_statement_gets_the_worker_timeout_and_only_it) {
+  resume_chat::DatabaseConfig db = stack_database(1, 1000);
+  db.statement_timeout_ms = 300;
+  resume_chat::DbPool pool(db);
+  resume_chat::DbLease lease = pool.acquire();
+  BOOST_REQUIRE(lease);
+  resume_chat::PgResultPtr shown = lease.exec("SELECT current_setting('statement_timeout')", {});
+  BOOST_REQUIRE(resume_chat::result_ok(shown.get()));
+  BOOST_TEST(std::string(PQgetvalue(shown.get(), 0, 0)) == "300ms");
+  resume_chat::PgResultPtr slow = lease.exec("SELECT pg_sleep(30)", {});
+  BOOST_TEST(!resume_chat::result_ok(slow.get()));
+  BOOST_TEST(std::string(PQresultErrorField(slow.get(), PG_DIAG_SQLSTATE)) == "57014");
+  resume_chat::PgResultPtr session = resume_chat::exec_params(lease.get(), "SHOW statement_timeout", {});
+  BOOST_REQUIRE(resume_chat::result_ok(session.get()));
+  BOOST_TEST(std::string(PQgetvalue(session.get(), 0, 0)) ==
+             sql_value("SHOW statement_timeout", {}, true));  // a new session of the role
+  BOOST_TEST(PQtransactionStatus(lease.get()) == PQTRANS_IDLE);
+  BOOST_TEST(resume_chat::result_ok(lease.exec("SELECT 1", {}).get()));
 }
 
 BOOST_AUTO_TEST_CASE(store_functions_round_trip) {
@@ -641,6 +682,29 @@ BOOST_AUTO_TEST_CASE(request_to_claude_has_the_contracted_shape) {
   BOOST_TEST(contains(requests, "\"max_tokens\":2048"));
   BOOST_TEST(contains(requests, "\"stream\":true"));
   BOOST_TEST(contains(requests, "\"x-api-key\":\"***\""));
+}
+
+// Thirty replies that failed left thirty user messages of ~2,000 estimated tokens each; the
+// next request re-sends only the newest that fit HISTORY_MAX_TOKENS (32,000 by default),
+// the new question always among them, and the log says how many were left out.
+BOOST_AUTO_TEST_CASE(a_long_session_re_sends_only_what_fits_the_history_budget) {
+  const std::string token = session_token();
+  sql("INSERT INTO chats (session_uuid, message_type, contents) "
+      "SELECT $1, 'user', 'old-turn-' || lpad(i::text, 2, '0') || ' ' || repeat('x', 6988) "
+      "FROM generate_series(0, 29) AS i ORDER BY i",
+      {uuid_of(token)});
+  simulator("/_sim/requests", "DELETE");
+  HttpResponse r = post_chat(token, "the question");
+  BOOST_TEST(done(r), r.body.substr(0, 300));
+  const std::string requests = simulator("/_sim/requests");
+  BOOST_TEST(contains(requests, "the question"));
+  // 7,000 bytes → 2,000 + 4 tokens each: 15 of them and the question fit, 16 would not.
+  BOOST_TEST(contains(requests, "old-turn-15 "));
+  BOOST_TEST(contains(requests, "old-turn-29 "));
+  BOOST_TEST(!contains(requests, "old-turn-14 "));
+  BOOST_TEST(requests.size() < 32000u * 7 / 2 + 20000u);  // the budget plus the prompt
+  BOOST_TEST(!worker_log_line({"\"session\":\"" + uuid_of(token) + "\"",
+                               "\"history_turns_dropped\":15,"}).empty());
 }
 
 // Pages may reuse a document read less than DOCUMENT_CACHE_MS (1 s) ago; the chat always
@@ -943,6 +1007,40 @@ BOOST_AUTO_TEST_CASE(injection_corpus_is_stored_verbatim) {
   BOOST_TEST(sql_value("SELECT count(*) FROM documents WHERE name = 'demo'") == "1");
 }
 
+// Page loads are limited per address (enumerating names: a 200 or a 404 says whether one
+// exists). From an address of its own, so no other test shares the bucket; several clients
+// at once, so the limit is crossed however slow the build.
+BOOST_AUTO_TEST_CASE(page_loads_are_limited_per_address) {
+  const int burst = std::stoi(env("PAGE_BURST"));
+  std::atomic<int> answered{0}, sent{0};
+  std::atomic<bool> refused{false};
+  HttpResponse first_refusal;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&] {
+      while (!refused && sent++ < burst * 50) {
+        HttpResponse r = http({"GET", base_url() + "/?q=guess-" + std::to_string(sent.load()), "", {}, 30},
+                              "127.0.0.3");
+        if (r.status == 429) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!refused) first_refusal = r;
+          refused = true;
+        } else if (r.status == 404) {
+          ++answered;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  BOOST_TEST(refused.load());
+  BOOST_TEST(answered.load() > burst);  // the burst itself passes
+  BOOST_TEST(first_refusal.status == 429);
+  expect_security_headers(first_refusal, "page 429");
+  // Per address: another one is not held back.
+  BOOST_TEST(http({"GET", page_url("demo"), "", {}, 10}, "127.0.0.4").status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(chat_rate_limit_answers_429) {
   int limited = 0;
   for (int i = 0; i < 400 && limited == 0; ++i) {
@@ -1068,6 +1166,51 @@ BOOST_AUTO_TEST_CASE(every_request_gets_one_json_log_line_without_contents_or_se
   BOOST_TEST(!contains(log, words));  // message contents stay out of the log
   BOOST_TEST(!contains(log, env("ANTHROPIC_API_KEY")));
   BOOST_TEST(!contains(log, env("DATABASE_PASSWORD")));
+}
+
+// Every route's responses, the worker's and nginx's own (errors, refusals, static files),
+// carry the security headers: nginx drops inherited add_header lines wherever a location
+// has its own, so each such location includes the same file again.
+BOOST_AUTO_TEST_CASE(every_route_carries_the_security_headers) {
+  HttpResponse page = get(page_url("demo"));
+  expect_security_headers(page, "page");
+  expect_security_headers(get(base_url() + "/"), "front page");
+  expect_security_headers(http({"HEAD", page_url("demo"), "", {}, 10}), "HEAD page");
+  expect_security_headers(get(page_url("no-such-document")), "404 page");
+  expect_security_headers(http({"POST", page_url("demo"), "x=1", {}, 10}), "405 page");
+  const std::string token = chat::session_token();
+  HttpResponse stream = chat::post_chat(token, "headers? [sim:echo]");
+  BOOST_TEST(chat::done(stream));
+  expect_security_headers(stream, "chat stream");
+  expect_security_headers(chat::post_chat("v1.forged", "hi"), "chat 403");
+  expect_security_headers(get(base_url() + "/chat"), "chat 405");
+  expect_security_headers(http({"POST", base_url() + "/chat", std::string(70000, 'x'),
+                                {"Content-Type: application/json"}, 10}), "chat 413 (nginx)");
+  expect_security_headers(get(base_url() + "/healthz"), "/healthz");
+  expect_security_headers(get(base_url() + "/metrics"), "/metrics");
+  expect_security_headers(http({"GET", base_url() + "/metrics", "", {}, 10}, "127.0.0.2"), "/metrics 403");
+  size_t at = page.body.find("href=\"/static/");
+  BOOST_REQUIRE(at != std::string::npos);
+  const std::string hashed = page.body.substr(at + 6, page.body.find('"', at + 6) - at - 6);
+  HttpResponse asset = get(base_url() + hashed);
+  BOOST_TEST(asset.status == 200, hashed);
+  BOOST_TEST(contains(asset.header("cache-control"), "immutable"), hashed);
+  expect_security_headers(asset, "hashed " + hashed);
+  expect_security_headers(get(base_url() + "/static/app.css"), "unhashed static");
+  expect_security_headers(get(base_url() + "/static/unavailable.html"), "restart page, direct");
+  expect_security_headers(get(base_url() + "/static/no-such.css"), "static 404");
+  expect_security_headers(get(base_url() + "/unavailable.html"), "internal location, 404");
+  expect_security_headers(get(base_url() + "/nothing-here"), "unknown path 404");
+}
+
+// /metrics is for this host: a client elsewhere cannot get in by claiming to be local.
+BOOST_AUTO_TEST_CASE(a_forged_forwarded_address_does_not_open_metrics) {
+  for (const char* forged : {"127.0.0.1", "::1", "203.0.113.9, 127.0.0.1"}) {
+    HttpResponse r = http({"GET", base_url() + "/metrics", "", {std::string("X-Forwarded-For: ") + forged}, 10},
+                          "127.0.0.2");
+    BOOST_TEST(r.status == 403, forged);
+    BOOST_TEST(!contains(r.body, "resume_chat_"), forged);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -1251,6 +1394,69 @@ BOOST_AUTO_TEST_CASE(chat_during_a_database_outage_gets_the_seed_error_then_reco
   BOOST_TEST(reply_text(events_of(up.body)) == "echo: 1 messages; last: and now? [sim:echo]");
 }
 
+// The only statement timeout used to be the app role's own setting (002_app_role.sql); a
+// worker running as another role (the seed's setup, a managed database's default user)
+// waited as long as a lock lasted. Now DATABASE_STATEMENT_TIMEOUT_MS (5 s) is the worker's:
+// with the role's setting removed and documents locked, a page and a chat get the seed's
+// database error while the lock is still held, and both work once it is released.
+BOOST_AUTO_TEST_CASE(a_locked_table_gives_the_database_error_within_the_statement_timeout) {
+  const std::string role = env("DATABASE_USER");
+  sql("ALTER ROLE " + role + " RESET statement_timeout");  // settings apply to new sessions:
+  pid_t old_pid = worker_pid();                             // restart the worker
+  BOOST_REQUIRE(kill(old_pid, SIGTERM) == 0);
+  wait_for_new_worker(old_pid);
+  BOOST_TEST(sql_value("SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON "
+                       "r.oid = s.setrole WHERE r.rolname = $1", {role}) == "0");
+  const std::string name = "locked-doc-" + std::to_string(std::time(nullptr));
+  sql("INSERT INTO documents (name, resume, jd) VALUES ($1, 'r', 'j')", {name});  // not cached
+  const std::string token = session_token();
+
+  // Another session holds the lock until told to let go (at most 120 s).
+  std::atomic<bool> release{false}, locked{false}, lock_taken{false};
+  std::thread locker([&] {
+    const std::string host = env("DATABASE_HOST"), port = env("DATABASE_PORT"),
+                      db = env("DATABASE_NAME"), user = env("DB_ADMIN_USER"),
+                      password = env("DB_ADMIN_PASSWORD");
+    const char* keys[] = {"host", "port", "dbname", "user", "password", nullptr};
+    const char* values[] = {host.c_str(), port.c_str(), db.c_str(), user.c_str(),
+                            password.c_str(), nullptr};
+    PGconn* conn = PQconnectdbParams(keys, values, 0);
+    PQclear(PQexec(conn, "BEGIN"));
+    PGresult* lock = PQexec(conn, "LOCK TABLE documents IN ACCESS EXCLUSIVE MODE");
+    lock_taken = PQresultStatus(lock) == PGRES_COMMAND_OK;
+    PQclear(lock);
+    locked = true;
+    for (int i = 0; i < 1200 && !release; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    PQclear(PQexec(conn, "COMMIT"));
+    PQfinish(conn);
+  });
+  while (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!lock_taken) {
+    release = true;
+    locker.join();
+    BOOST_FAIL("could not lock the documents table");
+  }
+  HttpResponse page = http({"GET", page_url(name), "", {}, 30});
+  HttpResponse chat_reply = http({"POST", base_url() + "/chat",
+                                  "{\"session\":\"" + token + "\",\"message\":\"hi [sim:echo]\"}",
+                                  {"Content-Type: application/json"}, 30});
+  const bool answered_while_locked = !release;
+  release = true;
+  locker.join();
+  BOOST_TEST(answered_while_locked);
+  BOOST_TEST(page.status == 503, page.status << " " << page.body.substr(0, 200));
+  BOOST_TEST(contains(page.body, "Error: Unable to connect to database. Please check configuration."));
+  BOOST_TEST(chat_reply.status == 503, chat_reply.status << " " << chat_reply.body.substr(0, 200));
+  BOOST_TEST(contains(last_error(chat_reply), "Unable to connect to database"));
+  BOOST_TEST(!worker_log_line({"canceling statement due to statement timeout"}).empty());
+  // Afterwards the same pooled connections serve both.
+  BOOST_TEST(get(page_url(name)).status == 200);
+  BOOST_TEST(done(post_chat(token, "and now? [sim:echo]")));
+  sql("ALTER ROLE " + role + " SET statement_timeout = '10s'");  // as 002_app_role.sql has it
+}
+
 BOOST_AUTO_TEST_CASE(a_client_that_leaves_stops_the_reply_and_its_partial_text_is_stored) {
   const std::string token = session_token();
   HttpRequest request{"POST", base_url() + "/chat",
@@ -1300,12 +1506,20 @@ BOOST_AUTO_TEST_CASE(a_missing_prompt_template_disables_the_chat_with_the_seed_t
   HttpResponse page = get(page_url("demo"));
   HttpResponse chat_reply = post_chat(token, "hello");
   BOOST_REQUIRE(std::rename((path + ".away").c_str(), path.c_str()) == 0);
-  const std::string text = "Error: System prompt template not found at " + path;
+  // The seed's text with the path as configured relative to the worker's directory (the
+  // project root here), never the server's absolute path: that stays in the log.
+  const std::string root = root_dir() + "/";
+  const std::string shown = path.rfind(root, 0) == 0 ? path.substr(root.size())
+                                                     : path.substr(path.rfind('/') + 1);
+  const std::string text = "Error: System prompt template not found at " + shown;
   BOOST_TEST(page.status == 503);
-  BOOST_TEST(contains(page.body, text));
+  BOOST_TEST(contains(page.body, text), text);
   BOOST_TEST(contains(page.body, "data-ready=\"false\""));
   BOOST_TEST(contains(page.body, "Please tell its operator."));
   BOOST_TEST(!contains(page.body, "id=\"message\""));
+  BOOST_TEST(!contains(page.body, root));
+  BOOST_TEST(!contains(chat_reply.body, root));
+  BOOST_TEST(!worker_log_line({"\"prompt_template\":\"" + path + "\""}).empty());
   BOOST_TEST(chat_reply.status == 503);
   BOOST_TEST(last_error(chat_reply) == "{\"message\":\"" + text + "\"}");
   BOOST_TEST(sql_value("SELECT count(*) FROM chats WHERE session_uuid = $1", {uuid_of(token)}) == "0");
@@ -1369,11 +1583,17 @@ BOOST_AUTO_TEST_CASE(a_killed_worker_gives_a_friendly_page_until_it_is_restarted
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   HttpResponse page = get(page_url("demo"));
   HttpResponse chat_down = post_chat(session_token(), "hello");
+  HttpResponse health_down = get(base_url() + "/healthz");
+  HttpResponse static_down = get(base_url() + "/static/app.css");
   kill(supervisor, SIGCONT);
   BOOST_TEST(page.status == 503);
   BOOST_TEST(contains(page.body, "Resume chat is restarting"));
   BOOST_TEST(!contains(page.body, "nginx"));
   BOOST_TEST(chat_down.status == 502);
+  expect_security_headers(page, "503 restart page");
+  expect_security_headers(chat_down, "chat 502");
+  expect_security_headers(health_down, "/healthz 502");
+  expect_security_headers(static_down, "static file, worker down");
   wait_for_new_worker(old_pid);
 }
 

@@ -149,3 +149,24 @@ BOOST_AUTO_TEST_CASE(missing_prompt_template_is_reported) {
   BOOST_TEST(!prompt.exists());
   BOOST_TEST(!prompt.render("r", "j"));
 }
+
+// The seed shows the configured path ("prompts/chat_system.mustache"); an absolute one would
+// tell every visitor where the server keeps its files.
+BOOST_AUTO_TEST_CASE(pages_show_the_template_path_without_server_directories) {
+  struct Case { const char* path; const char* cwd; const char* shown; };
+  for (Case c : {Case{"prompts/chat_system.mustache", "/srv/app", "prompts/chat_system.mustache"},
+                 Case{"./p.mustache", "/srv/app", "./p.mustache"},
+                 Case{"/srv/app/prompts/chat_system.mustache", "/srv/app", "prompts/chat_system.mustache"},
+                 Case{"/srv/app/prompts/chat_system.mustache", "/srv/app/", "prompts/chat_system.mustache"},
+                 Case{"/srv/application/x.mustache", "/srv/app", "x.mustache"},
+                 Case{"/etc/resume-chat/chat_system.mustache", "/srv/app", "chat_system.mustache"},
+                 Case{"/srv/app/../etc/p.mustache", "/srv/app", "p.mustache"},
+                 Case{"../secret/p.mustache", "/srv/app", "p.mustache"},
+                 Case{"/x.mustache", "/", "x.mustache"},
+                 Case{"/srv/app/p.mustache", "", "p.mustache"}}) {
+    BOOST_TEST(public_template_path(c.path, c.cwd) == c.shown, c.path << " in " << c.cwd);
+  }
+  PromptTemplate prompt("/nonexistent/dir/prompt.mustache");
+  BOOST_TEST(prompt.path() == "/nonexistent/dir/prompt.mustache");
+  BOOST_TEST(prompt.public_path() == "prompt.mustache");
+}

@@ -5,6 +5,7 @@
 #ifndef RESUME_CHAT_CHAT_REQUEST_H_
 #define RESUME_CHAT_CHAT_REQUEST_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +24,13 @@ struct ChatRequestParse {
   std::string error;  // when refused: shown to the user
 };
 
-// `content_type` is the CONTENT_TYPE parameter; `max_chars` counts code points.
+// The deepest nesting of objects and arrays a body may have (the page sends depth 1).
+// Deeper bodies are refused as soon as the limit is crossed; parsing never recurses.
+constexpr size_t kMaxChatJsonDepth = 16;
+
+// `content_type` is the CONTENT_TYPE parameter; `max_chars` counts code points. Refused
+// with 400: anything but one JSON object, a NUL byte anywhere, a key repeated in any
+// object, nesting deeper than kMaxChatJsonDepth.
 ChatRequestParse parse_chat_request(std::string_view content_type, std::string_view body,
                                     int max_chars);
 

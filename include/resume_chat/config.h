@@ -4,6 +4,7 @@
 #define RESUME_CHAT_CONFIG_H_
 
 #include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@ struct DatabaseConfig {
   int pool_max = 3;
   int acquire_timeout_ms = 5000;
   std::string application_name = "resume-chat";  // pg_stat_activity tells worker from command
+  int statement_timeout_ms = 5000;  // every statement, whatever the role's setting; 0: none
 };
 
 struct Config {
@@ -32,16 +34,20 @@ struct Config {
   std::string fcgi_socket = "127.0.0.1:9000";  // unix path, or host:port; fd 0 wins if inherited
   std::string prompt_template = "prompts/chat_system.mustache";
   std::string templates_dir = "templates";
-  std::string session_secret;  // empty: a random one per process
+  std::string session_secret;  // empty: a random one per process; else ≥ kMinSessionSecretBytes
   int threads = 8;             // request threads: pages, and the work before a reply streams
   int stream_capacity = 1000;  // concurrent /chat streams (the engine's, not threads)
   int max_message_chars = 8000;
   int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
   int document_cache_ms = 1000;  // how long a page may reuse a document it read; 0: never
+  int history_max_tokens = 32000;  // estimated tokens of past messages a request re-sends
   std::string space_id;       // SPACE_ID, set by Hugging Face Spaces: only ports 80/443/8080 out
   std::string link_secret;    // LINK_SECRET: pages need a signed invitation link; empty: they don't
   int64_t daily_token_budget = 0;  // DAILY_TOKEN_BUDGET: tokens per UTC day, all workers; 0: none
 };
+
+// The shortest SESSION_SECRET accepted, in bytes.
+constexpr size_t kMinSessionSecretBytes = 32;
 
 // Looks a variable up; std::nullopt when unset. Tests pass a map, main passes getenv.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -4,7 +4,13 @@
 // A lease waits at most `acquire_timeout_ms` for a free connection, then fails: never a
 // deadlock. Before an idle connection is handed out, its socket is checked without a round
 // trip; a connection the server closed (restart, failover) is replaced. A lease whose query
-// failed with CONNECTION_BAD is discarded on return instead of being pooled.
+// failed with CONNECTION_BAD is discarded on return instead of being pooled. The mutex
+// guards only the pool's lists and counts: connecting, the liveness check and PQfinish run
+// outside it, so a slow socket holds up only its own request.
+//
+// Every statement run through a lease gets `statement_timeout_ms` (see DbLease::exec), so
+// a lock or a slow plan holds a request thread that long at most, whatever the role's own
+// settings and also through PgBouncer in transaction mode.
 #ifndef RESUME_CHAT_DB_POOL_H_
 #define RESUME_CHAT_DB_POOL_H_
 
@@ -43,6 +49,9 @@ class DbLease {
 
   explicit operator bool() const { return conn_ != nullptr; }
   PGconn* get() const { return conn_.get(); }
+
+  // Runs one parameterized statement with the pool's statement timeout (exec_params).
+  PgResultPtr exec(const char* sql, const std::vector<std::string>& params) const;
   const std::string& error() const { return error_; }  // why acquisition failed
 
  private:
@@ -85,6 +94,11 @@ class DbPool {
   friend class DbLease;
   PgConnPtr connect(std::string& error) const;
   void give_back(PgConnPtr conn);
+  // Under mu_: an idle connection to check (`conn` set), a free slot to connect (true), or
+  // neither: closed or timed out (`error` set).
+  bool reserve(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline,
+               PgConnPtr& conn, std::string& error);
+  void forget_one(bool replaced);  // a reserved slot is gone: count it, wake a waiter
 
   const DatabaseConfig config_;
   mutable std::mutex mu_;
@@ -96,8 +110,12 @@ class DbPool {
   DbPoolStats counters_;
 };
 
-// Runs one parameterized statement (PQexecParams, unnamed: safe behind PgBouncer).
-PgResultPtr exec_params(PGconn* conn, const char* sql, const std::vector<std::string>& params);
+// Runs one parameterized statement (unnamed: safe behind PgBouncer). With
+// `statement_timeout_ms` > 0 the server cancels it after that long (SQLSTATE 57014): the
+// setting and the statement share one pipeline, so one round trip and one implicit
+// transaction, which the setting does not outlive (see db_pool.cc).
+PgResultPtr exec_params(PGconn* conn, const char* sql, const std::vector<std::string>& params,
+                        int statement_timeout_ms = 0);
 
 // True for PGRES_COMMAND_OK / PGRES_TUPLES_OK.
 bool result_ok(const PGresult* result);

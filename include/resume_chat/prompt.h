@@ -9,11 +9,19 @@
 
 namespace resume_chat {
 
+// The template's path as pages may show it: as configured when relative (the seed's
+// "prompts/chat_system.mustache"), relative to `working_dir` when it lies under it, else
+// only its file name. A visitor learns nothing of the server's directories; the log keeps
+// the full path.
+std::string public_template_path(const std::string& path, const std::string& working_dir);
+
 class PromptTemplate {
  public:
-  explicit PromptTemplate(std::string path) : path_(std::move(path)) {}
+  // `path` as configured (PROMPT_TEMPLATE), relative to the working directory or absolute.
+  explicit PromptTemplate(std::string path);
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return path_; }           // for the log and stderr
+  const std::string& public_path() const { return public_path_; }  // for pages and events
 
   // True when the file exists and is readable now (the startup check).
   bool exists() const;
@@ -24,6 +32,7 @@ class PromptTemplate {
 
  private:
   const std::string path_;
+  const std::string public_path_;
   std::mutex mu_;
   std::optional<std::string> cached_;  // guarded by mu_
 };

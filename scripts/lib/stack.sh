@@ -189,15 +189,19 @@ render_nginx_conf() {
       -e "s|@PREFIX@|$prefix|g" -e "s|@STATIC_ROOT@|$(asset_root)/static|g" \
       -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" -e "s|@USER_LINE@|$user_line|g" \
       -e "s|@LOCATIONS@|$prefix/locations.conf|g" -e "s|@CHAT_RATE@|${CHAT_RATE:-30r/m}|g" \
+      -e "s|@PAGE_RATE@|${PAGE_RATE:-10r/s}|g" \
       "$ROOT/nginx/standalone.conf.in" >"$prefix/nginx.conf"
   render_locations "$FCGI_SOCKET" "$prefix/locations.conf"
 }
 
-# render_locations FCGI_PASS OUT: nginx/locations.conf.in for a worker at FCGI_PASS.
+# render_locations FCGI_PASS OUT: nginx/locations.conf.in for a worker at FCGI_PASS (and the
+# security headers it includes, next to OUT).
 render_locations() {
   sed -e "s|@STATIC_ROOT@|$(asset_root)/static|g" -e "s|@FCGI_PASS@|$1|g" \
       -e "s|@CHAT_BURST@|${CHAT_BURST:-10}|g" -e "s|@CHAT_STREAMS@|${CHAT_STREAMS:-4}|g" \
+      -e "s|@PAGE_BURST@|${PAGE_BURST:-40}|g" -e "s|@SECURITY_HEADERS@|${2%/*}/security-headers.conf|g" \
       "$ROOT/nginx/locations.conf.in" >"$2"
+  sed -e "s|@FRAME_ANCESTORS@|'self'|g" "$ROOT/nginx/security-headers.conf.in" >"${2%/*}/security-headers.conf"
 }
 
 start_nginx() {

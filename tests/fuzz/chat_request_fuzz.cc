@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string& m = parsed.request->message;
     if (!resume_chat::is_valid_utf8(m) || resume_chat::utf8_length(m) > 100) std::abort();
     if (m.find('\0') != std::string::npos) std::abort();
+    if (body.find('\0') != std::string_view::npos) std::abort();  // nothing is ignored
   } else if (parsed.status != 400 && parsed.status != 413) {
     std::abort();
   }

@@ -1,9 +1,10 @@
 """The checks of tests/scale/scale-out-test, against its running two-worker stack.
 Prints "ok   ..." or "FAIL ..." per check, then "N passed, M failed"; exits non-zero on any
 failure. Environment: BASE_URL, KILL_PID (the worker to SIGKILL), KILL_LOG, SURVIVOR_LOG,
-DATABASE_* and DB_ADMIN_* (PostgreSQL itself, not PgBouncer)."""
+DATABASE_* and DB_ADMIN_* (PostgreSQL itself, not PgBouncer), PGBOUNCER_PORT."""
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -47,6 +48,46 @@ def both_workers_serve():
     served = [sum('"route":"/chat"' in line for line in open(os.environ[log]))
               for log in ("KILL_LOG", "SURVIVOR_LOG")]
     check("both workers served chats", all(n > 0 for n in served), served)
+
+
+def through_pgbouncer(query):
+    """The query's result as the workers' role, through PgBouncer (a new client each time)."""
+    env = dict(os.environ, PGPASSWORD=os.environ["DATABASE_PASSWORD"])
+    return subprocess.run(
+        ["psql", "-X", "-A", "-t", "-q", "-h", "127.0.0.1", "-p", os.environ["PGBOUNCER_PORT"],
+         "-U", os.environ["DATABASE_USER"], "-d", os.environ["DATABASE_NAME"], "-c", query],
+        env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def statement_timeout_through_pgbouncer():
+    """The workers' own statement timeout (set_config local to each statement's pipeline)
+    works through PgBouncer in transaction mode, and never stays on a server connection."""
+    sql("INSERT INTO documents (name, resume, jd) VALUES ('scale-locked', 'r', 'j') "
+        "ON CONFLICT DO NOTHING")
+    token = load_page(BASE, "scale-locked")[1]
+    env = dict(os.environ, PGPASSWORD=os.environ["DB_ADMIN_PASSWORD"], PGAPPNAME="scale-locker")
+    locker = subprocess.Popen(
+        ["psql", "-X", "-q", "-h", os.environ["DATABASE_HOST"], "-p", os.environ["DATABASE_PORT"],
+         "-U", os.environ["DB_ADMIN_USER"], "-d", os.environ["DATABASE_NAME"], "-c",
+         "BEGIN; LOCK TABLE documents IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+              "WHERE c.relname = 'documents' AND l.mode = 'AccessExclusiveLock' AND l.granted") != "1":
+        time.sleep(0.05)
+    # A chat, not a page: a page's 503 would make nginx try the other worker and count both
+    # as failed (fastcgi_next_upstream http_503), which the later checks would then see.
+    locked = chat(BASE, token, "hi [sim:echo]")
+    still_locked = locker.poll() is None
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'scale-locker'")
+    locker.wait(30)
+    check("a chat behind a locked table gets the database error while the lock is held "
+          "(the workers' statement timeout, through PgBouncer)",
+          locked.status == 503 and "Unable to connect to database" in locked.error and still_locked,
+          (locked.status, locked.error, still_locked))
+    check("... and works once the lock is gone", chat(BASE, token, "again [sim:echo]").done)
+    shown = [through_pgbouncer("SHOW statement_timeout") for _ in range(6)]
+    check("no server connection kept the workers' timeout (role default 10s on each)",
+          all(s == "10s" for s in shown), shown)
 
 
 def kill_mid_stream():
@@ -102,6 +143,7 @@ def no_secret_in_logs():
 
 def main():
     both_workers_serve()
+    statement_timeout_through_pgbouncer()
     sessions_continue(*kill_mid_stream())
     no_secret_in_logs()
     print(f"\n{results['passed']} passed, {results['failed']} failed")
