@@ -134,8 +134,8 @@ const char* const kRegenerateSql =
     "  WHERE NOT EXISTS (SELECT 1 FROM newest WHERE same) RETURNING id),"
     // A question never stored before may be the session's first message (see save_message).
     " session AS ("
-    "  INSERT INTO sessions (session_uuid, document_name) SELECT $1, $3"
-    "  WHERE $3 <> '' AND NOT EXISTS (SELECT 1 FROM newest) ON CONFLICT DO NOTHING)"
+    "  INSERT INTO sessions (session_uuid, document_name) SELECT $1, $3::text"
+    "  WHERE $3::text <> '' AND NOT EXISTS (SELECT 1 FROM newest) ON CONFLICT DO NOTHING)"
     " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM superseded)";
 
 QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
@@ -162,16 +162,6 @@ QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
   return out;
 }
 
-std::string check_chat_schema(DbPool& pool) {
-  std::string error;
-  PgResultPtr result = run_read(
-      pool, "SELECT has_column_privilege('chats', 'superseded_at', 'UPDATE')", {}, error);
-  if (result && text_at(result.get(), 0, 0) == "t") return "";
-  if (result) error = "the database role may not update chats.superseded_at";
-  return "the chats table is not ready for this version (" + error +
-         "): apply migrations/003_superseded_replies.sql as the owner of chats, with "
-         "-v app_user=<DATABASE_USER> (README: Deployment)";
-}
 
 std::string test_connection(DbPool& pool) {
   std::string error;

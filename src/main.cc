@@ -133,7 +133,6 @@ int main(int argc, char** argv) {
                         [&ended](std::unique_ptr<ReplyStream> stream) { ended.push(std::move(stream)); },
                         UpstreamEngine::limits_for(claude, config.stream_capacity));
   if (auto error = check_schema(pool); !error.empty()) return fail(kDatabase, error);
-  if (auto error = check_chat_schema(pool); !error.empty()) return fail(kDatabase, error);
   if (auto error = engine.start(); !error.empty()) return fail(kAnthropic, error);
   if (auto error = check_anthropic(engine, config); !error.empty()) return fail(kAnthropic, error);
   PromptTemplate prompt(config.prompt_template);

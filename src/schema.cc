@@ -4,20 +4,25 @@
 namespace resume_chat {
 namespace {
 
-// For each table: 'missing', 'denied' (the role lacks a grant it needs) or 'ok'.
+// For each migration's part, in order: 'missing', 'denied' (the role lacks a grant it
+// needs) or 'ok'.
 const char* const kSchemaSql =
-    "SELECT CASE WHEN to_regclass('token_usage') IS NULL THEN 'missing' "
+    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'chats'::regclass "
+    "AND attname = 'superseded_at' AND NOT attisdropped) THEN 'missing' "
+    "WHEN has_column_privilege('chats', 'superseded_at', 'UPDATE') THEN 'ok' ELSE 'denied' END, "
+    "CASE WHEN to_regclass('token_usage') IS NULL THEN 'missing' "
     "WHEN has_table_privilege('token_usage', 'SELECT') AND has_table_privilege('token_usage', "
     "'INSERT') AND has_table_privilege('token_usage', 'UPDATE') THEN 'ok' ELSE 'denied' END, "
     "CASE WHEN to_regclass('sessions') IS NULL THEN 'missing' "
     "WHEN has_table_privilege('sessions', 'INSERT') THEN 'ok' ELSE 'denied' END";
 
 struct Requirement {
-  const char* table;
+  const char* what;
   const char* migration;
 };
-const Requirement kRequired[] = {{"token_usage", "migrations/004_token_usage.sql"},
-                                 {"sessions", "migrations/005_sessions.sql"}};
+const Requirement kRequired[] = {{"column chats.superseded_at", "migrations/003_superseded_replies.sql"},
+                                 {"table token_usage", "migrations/004_token_usage.sql"},
+                                 {"table sessions", "migrations/005_sessions.sql"}};
 
 }  // namespace
 
@@ -28,15 +33,15 @@ std::string check_schema(DbPool& pool) {
   if (!result_ok(result.get()) || PQntuples(result.get()) != 1) {
     return "cannot check the database schema: " + last_error(lease.get(), result.get());
   }
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < 3; ++i) {
     const std::string state = PQgetvalue(result.get(), 0, i);
     const Requirement& need = kRequired[i];
     if (state == "missing") {
-      return std::string("the database has no table ") + need.table + ": apply " +
-             need.migration + " as the tables' owner (README: Upgrading)";
+      return std::string("the database has no ") + need.what + ": apply " + need.migration +
+             " as the tables' owner (docs/operating.md, \"Upgrading\")";
     }
     if (state == "denied") {
-      return std::string("the worker's role lacks its grants on ") + need.table + ": apply " +
+      return std::string("the worker's role lacks its grants on ") + need.what + ": apply " +
              need.migration + " with -v app_user=ROLE, or run migrations/002_app_role.sql again";
     }
   }

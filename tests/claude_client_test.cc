@@ -7,22 +7,19 @@
 
 #include <rapidjson/document.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "resume_chat/claude_client.h"
 #include "resume_chat/messages.h"
+#include "support/recorded.h"
 
 using namespace resume_chat;
 
 namespace {
 
 std::string recorded(const std::string& name) {
-  std::ifstream file("tests/data/streams/" + name + ".sse", std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  BOOST_REQUIRE(!text.str().empty());
-  return text.str();
+  std::string bytes = test_support::recorded_stream(name);
+  BOOST_REQUIRE(!bytes.empty());
+  return bytes;
 }
 
 struct Fed {

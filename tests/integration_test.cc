@@ -26,6 +26,7 @@
 
 #include "resume_chat/chat_store.h"
 #include "resume_chat/db_pool.h"
+#include "resume_chat/schema.h"
 #include "resume_chat/session_token.h"
 #include "support/fcgi_client.h"
 #include "support/http.h"
@@ -504,7 +505,7 @@ BOOST_AUTO_TEST_CASE(store_question_regenerates_the_newest_question_once) {
   BOOST_REQUIRE(history.ok);
   BOOST_TEST(history.messages[1].superseded);
   BOOST_TEST(!history.messages[3].superseded);
-  BOOST_TEST(resume_chat::check_chat_schema(pool) == "");
+  BOOST_TEST(resume_chat::check_schema(pool) == "");
 }
 
 // The worker runs as the role of migrations/002_app_role.sql, so every chat in this suite

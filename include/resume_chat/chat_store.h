@@ -75,9 +75,6 @@ QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
                              const std::string& text, bool regenerate,
                              const std::string& document_name);
 
-// "" when the chats table has what this version needs (the superseded_at column of
-// migrations/003_superseded_replies.sql, and the grant to mark it), else what to do.
-std::string check_chat_schema(DbPool& pool);
 
 // Runs `SELECT 1`; returns "" or the reason.
 std::string test_connection(DbPool& pool);

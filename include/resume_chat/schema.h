@@ -1,7 +1,7 @@
-// What the worker needs of the database beyond a connection: the tables of the migrations
-// after the seed's (004 token_usage, 005 sessions) and its role's grants on them. Checked
-// at startup, so a deployment that skipped a migration stops with the fix instead of
-// failing every chat.
+// What the worker needs of the database beyond a connection: what the migrations after the
+// seed's add (003 chats.superseded_at, 004 token_usage, 005 sessions) and its role's grants
+// on them. Checked at startup in one round trip, so a deployment that skipped a migration
+// stops with the fix instead of failing every chat.
 #ifndef RESUME_CHAT_SCHEMA_H_
 #define RESUME_CHAT_SCHEMA_H_
 
@@ -11,7 +11,7 @@
 
 namespace resume_chat {
 
-// "" when everything is there; else one line naming the table and the migration to apply.
+// "" when everything is there; else one line naming what is missing and the migration to apply.
 std::string check_schema(DbPool& pool);
 
 }  // namespace resume_chat
