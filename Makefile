@@ -119,7 +119,7 @@ check-sanitize:
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" scripts/run-tests threads integration
 
 # The browser tests on their own stack, each writing its shots (ready, streaming, error,
-# not-found, dark, narrow) to docs/screenshots/; the README shows them.
+# not-found, dark, narrow, empty, narrow-chat) to docs/screenshots/; docs/page.md shows them.
 SHOTS_STACK := $(CURDIR)/.run/screenshots-stack
 screenshots: all
 	mkdir -p docs/screenshots
@@ -157,7 +157,7 @@ run: all
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-release
 
-# --- Install on a VPS (README: "Deployment on a VPS"; tested by tests/vps/vps-test) -----------
+# --- Install on a VPS (docs/deploying.md, "On a VPS"; tested by tests/vps/vps-test) -----------
 #   make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]
 # PREFIX/bin/resume-chat; PREFIX/share/resume-chat/ (the unit's WorkingDirectory): templates/
 # (the hashed page, starters.txt), prompts/, static/ (hashed names, earlier ones kept: running workers link

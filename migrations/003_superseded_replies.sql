@@ -1,4 +1,4 @@
--- Regenerate (README: "/chat contract"): when the user asks Claude to answer a question
+-- Regenerate (docs/architecture.md, "The /chat contract"): when the user asks Claude to answer a question
 -- again (Retry after a failed or stopped reply), the earlier reply stays stored for the
 -- record but is marked superseded, and is no longer sent back to Claude as history.
 -- Additive: the seed's columns stay, and every existing row stays NULL (in the history).

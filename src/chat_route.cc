@@ -2,7 +2,7 @@
 // history → prompt → hand the connection to the upstream engine, which forwards each token
 // as it arrives. On a finisher thread, once the stream has ended: save the reply → `done`
 // or `error` → close → log line and metrics. No database connection is held while a reply
-// streams. Response events: token, done, error (chat_events.h, README's /chat contract).
+// streams. Response events: token, done, error (chat_events.h; docs/architecture.md, "The /chat contract").
 #include <ctime>
 #include <optional>
 

@@ -51,7 +51,7 @@ const char* const kHelp =
     "\n"
     "Exit status: 0 done; 1 refused (a file or NAME that cannot be stored, nothing found);\n"
     "2 usage or configuration; 3 database. The worker's own startup statuses are in the\n"
-    "README (2 configuration ... 6 cannot listen).\n";
+    "docs/configuration.md, \"Startup checks\" (2 configuration ... 6 cannot listen).\n";
 
 const char* const kDocumentsHelp =
     "usage: resume-chat documents put NAME RESUME_FILE JD_FILE\n"
@@ -106,7 +106,7 @@ const char* const kTranscriptHelp =
     "Prints a stored conversation as Markdown: its document, when it started and ended,\n"
     "then each message under its role (User, Assistant) and time (UTC). With --document,\n"
     "every session of that document, newest first. A session's UUID is in the worker's\n"
-    "log line of each chat (\"session\") and in `documents list`'s count.\n"
+    "log line of each chat (\"session\"); --document lists them all.\n"
     "\n"
     "Sessions stored before migrations/005_sessions.sql was applied are not linked to a\n"
     "document: SESSION_UUID still prints them, --document does not find them.\n"
@@ -135,7 +135,7 @@ std::string setting(const EnvLookup& env, const char* name) {
 int database_failure(const std::string& error) {
   std::string hint;
   if (error.find("does not exist") != std::string::npos) {
-    hint = " — apply the migrations (README: Upgrading); the documents table is the seed's "
+    hint = " — apply the migrations (docs/operating.md, \"Upgrading\"); the documents table is the seed's "
            "(migrations/documents_table.sql)";
   }
   print_err("database: " + error + hint);

@@ -163,7 +163,7 @@ ConfigResult load_config(const EnvLookup& env) {
   config.session_secret = in.text("SESSION_SECRET");
   // Anyone holding one token could guess a short key offline (HMAC-SHA256 with a known
   // message), then sign tokens for every session. 32 bytes: what `openssl rand -hex 16`
-  // gives at least; the README suggests -hex 32.
+  // gives at least; docs/configuration.md suggests -hex 32.
   if (!config.session_secret.empty() && config.session_secret.size() < kMinSessionSecretBytes) {
     in.fail("SESSION_SECRET is too short (" + std::to_string(config.session_secret.size()) +
             " bytes; at least " + std::to_string(kMinSessionSecretBytes) +

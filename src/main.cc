@@ -46,7 +46,7 @@ std::string database_hint(const Config& config) {
   if (!config.space_id.empty() && db.port != "80" && db.port != "443" && db.port != "8080") {
     return "Hugging Face Spaces allow outbound connections only to ports 80, 443 and 8080, "
            "and DATABASE_PORT is " + db.port + ": connect through a TCP relay on one of those "
-           "ports (see README.md, 'Managed PostgreSQL from Hugging Face Spaces')";
+           "ports (see docs/deploying.md, 'Managed PostgreSQL from Hugging Face Spaces')";
   }
   return "check DATABASE_HOST/PORT/NAME/USER/PASSWORD and DATABASE_SSLMODE/SSLROOTCERT";
 }

@@ -828,7 +828,7 @@ std::vector<std::string> requests_with(const std::string& marker) {
   return out;
 }
 
-// Retry after a failed reply (README: "/chat contract"): the question is stored once, the
+// Retry after a failed reply (docs/architecture.md, "The /chat contract"): the question is stored once, the
 // partial reply is kept but marked, and Claude gets the question once, without the partial.
 BOOST_AUTO_TEST_CASE(regenerate_replaces_a_failed_reply_and_stores_the_question_once) {
   const std::string token = session_token();

@@ -1,4 +1,4 @@
-// The /chat response's Server-Sent Events (README, "/chat contract"): `token`, `done`,
+// The /chat response's Server-Sent Events (docs/architecture.md, "The /chat contract"): `token`, `done`,
 // `error`, and the `: ping` comment that keeps proxies from timing out a silent stream.
 #ifndef RESUME_CHAT_CHAT_EVENTS_H_
 #define RESUME_CHAT_CHAT_EVENTS_H_

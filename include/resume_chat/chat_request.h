@@ -1,5 +1,5 @@
 // POST /chat request bodies: {"session": "<token>", "message": "<text>"} and an optional
-// "regenerate": true (answer the session's newest question again, README: "/chat
+// "regenerate": true (answer the session's newest question again, docs/architecture.md, "The /chat
 // contract"), checked before anything touches the database. Each refusal carries its HTTP
 // status and a clear text.
 #ifndef RESUME_CHAT_CHAT_REQUEST_H_
