@@ -8,10 +8,21 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from chat_client import chat, load_page  # noqa: E402
 from stack_db import sql  # noqa: E402
+
+
+def get_page(name):
+    """GET /?q=NAME: (status, body)."""
+    try:
+        with urllib.request.urlopen(f"{BASE}/?q={name}", timeout=30) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
 
 BASE = os.environ["BASE_URL"]
 results = {"passed": 0, "failed": 0}
@@ -74,9 +85,10 @@ def statement_timeout_through_pgbouncer():
     while sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
               "WHERE c.relname = 'documents' AND l.mode = 'AccessExclusiveLock' AND l.granted") != "1":
         time.sleep(0.05)
-    # A chat, not a page: a page's 503 would make nginx try the other worker and count both
-    # as failed (fastcgi_next_upstream http_503), which the later checks would then see.
     locked = chat(BASE, token, "hi [sim:echo]")
+    # A page's 503 is not passed to the other worker (the same database answers it): it
+    # shows the seed's text, and no worker is marked failed for it.
+    page_status, page_body = get_page("scale-locked")
     still_locked = locker.poll() is None
     sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'scale-locker'")
     locker.wait(30)
@@ -84,6 +96,8 @@ def statement_timeout_through_pgbouncer():
           "(the workers' statement timeout, through PgBouncer)",
           locked.status == 503 and "Unable to connect to database" in locked.error and still_locked,
           (locked.status, locked.error, still_locked))
+    check("a page behind the locked table gets 503 with the seed's database error",
+          page_status == 503 and "Unable to connect to database" in page_body, page_status)
     check("... and works once the lock is gone", chat(BASE, token, "again [sim:echo]").done)
     shown = [through_pgbouncer("SHOW statement_timeout") for _ in range(6)]
     check("no server connection kept the workers' timeout (role default 10s on each)",
