@@ -172,6 +172,7 @@ ConfigResult load_config(const EnvLookup& env) {
   }
   config.threads = in.number("WORKER_THREADS", config.threads, 1, 256);
   config.stream_capacity = in.number("STREAM_CAPACITY", config.stream_capacity, 1, 100000);
+  config.stream_capacity_set = !in.text("STREAM_CAPACITY").empty();
   config.max_message_chars = in.number("MAX_MESSAGE_CHARS", config.max_message_chars, 1, 100000);
   config.shutdown_grace_s = in.number("SHUTDOWN_GRACE_S", config.shutdown_grace_s, 0, 3600);
   config.document_cache_ms = in.number("DOCUMENT_CACHE_MS", config.document_cache_ms, 0, 60000);

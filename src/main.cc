@@ -3,7 +3,6 @@
 // before a single request is accepted.
 #include <curl/curl.h>
 #include <fcgiapp.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "resume_chat/db_pool.h"
 #include "resume_chat/dotenv.h"
 #include "resume_chat/fcgi_server.h"
+#include "resume_chat/file_limit.h"
 #include "resume_chat/log.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/upstream_engine.h"
@@ -82,31 +82,6 @@ std::string check_anthropic(UpstreamEngine& engine, const Config& config) {
          check.detail + "): check ANTHROPIC_BASE_URL";
 }
 
-// Every stream holds its FastCGI connection open (an HTTP/2 connection to the API carries
-// about a hundred streams; plain HTTP, one each), so the capacity needs file descriptors.
-long descriptors_needed(const Config& config) {
-  const bool multiplexed = config.anthropic_base_url.rfind("https://", 0) == 0;
-  const long upstream = multiplexed ? config.stream_capacity / 50 + 8 : config.stream_capacity;
-  return config.stream_capacity + upstream + config.threads + config.database.pool_max + 64;
-}
-
-// Raises the soft limit on open files to the hard one; "" or why the capacity cannot fit.
-std::string raise_file_limit(const Config& config, long& limit) {
-  rlimit files{};
-  getrlimit(RLIMIT_NOFILE, &files);
-  if (files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-    getrlimit(RLIMIT_NOFILE, &files);
-  }
-  limit = files.rlim_cur == RLIM_INFINITY ? 1L << 20 : static_cast<long>(files.rlim_cur);
-  const long needed = descriptors_needed(config);
-  if (limit >= needed) return "";
-  return "STREAM_CAPACITY=" + std::to_string(config.stream_capacity) + " needs about " +
-         std::to_string(needed) + " open files, but the limit is " + std::to_string(limit) +
-         ": raise it (systemd LimitNOFILE=, docker --ulimit nofile=) or lower STREAM_CAPACITY";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,11 +90,16 @@ int main(int argc, char** argv) {
   if (!load_dotenv_file(".env")) return fail(kConfig, "cannot read .env in the working directory");
   ConfigResult loaded = load_config(process_env());
   if (!loaded.config) return fail(kConfig, loaded.error);
-  const Config& config = *loaded.config;
-  long file_limit = 0;
-  if (auto error = raise_file_limit(config, file_limit); !error.empty()) {
-    return fail(kConfig, error);
+  StreamCapacity capacity = fit_stream_capacity(*loaded.config, raise_open_files_limit());
+  if (!capacity.error.empty()) return fail(kConfig, capacity.error);
+  if (capacity.lowered) {
+    LogLine("warning").add("msg", "stream capacity lowered to fit the open-files limit; raise the "
+                                  "limit (LimitNOFILE=, docker --ulimit nofile=) for the default 1000")
+        .add("stream_capacity", capacity.capacity).add("open_files_limit", capacity.open_files_limit)
+        .emit();
   }
+  loaded.config->stream_capacity = capacity.capacity;
+  const Config& config = *loaded.config;
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   install_escape_policy();
@@ -155,7 +135,7 @@ int main(int argc, char** argv) {
   App app(config, pool, std::move(*page), prompt, engine, ended);
   LogLine("info").add("msg", "ready").add("listen", server.endpoint())
       .add("threads", config.threads).add("stream_capacity", config.stream_capacity)
-      .add("open_files_limit", file_limit).add("model", config.claude_model).emit();
+      .add("open_files_limit", capacity.open_files_limit).add("model", config.claude_model).emit();
   server.serve(config.threads, [&app](Exchange& exchange) { app.handle(exchange); }, nullptr);
   // No request is in progress now. Streams in flight get the grace period, then end as
   // cancelled (their partial replies are stored), so the worker exits in bounded time.

@@ -378,6 +378,20 @@ BOOST_AUTO_TEST_CASE(a_capacity_the_file_limit_cannot_carry_exits_2) {
   BOOST_TEST(contains(r.output, "raise it (systemd LimitNOFILE="), r.output);
 }
 
+// Under a hard limit of 1024 open files (some container runtimes) the default capacity is
+// lowered to fit, with a warning, and the worker serves.
+BOOST_AUTO_TEST_CASE(a_low_file_limit_lowers_the_default_capacity) {
+  auto e = worker_env();
+  e.emplace("PROMPT_TEMPLATE", root_dir() + "/prompts/chat_system.mustache");
+  e.emplace("TEMPLATES_DIR", root_dir() + "/templates");
+  ProcessResult r = run_process({"/bin/sh", "-c", "ulimit -n 1024 && exec " + root_dir() + "/build/resume-chat"},
+                                e, 5, scratch_dir());  // stopped after 5 s: it serves
+  BOOST_TEST(contains(r.output, "\"msg\":\"stream capacity lowered to fit the open-files limit"), r.output);
+  BOOST_TEST(contains(r.output, "\"open_files_limit\":1024"), r.output);
+  BOOST_TEST(contains(r.output, "\"msg\":\"ready\""), r.output);
+  BOOST_TEST(!contains(r.output, "\"stream_capacity\":1000"), r.output);
+}
+
 BOOST_AUTO_TEST_CASE(missing_template_exits_5) {
   auto e = worker_env();
   e["PROMPT_TEMPLATE"] = "/nonexistent/chat_system.mustache";

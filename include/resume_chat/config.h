@@ -37,6 +37,7 @@ struct Config {
   std::string session_secret;  // empty: a random one per process; else ≥ kMinSessionSecretBytes
   int threads = 8;             // request threads: pages, and the work before a reply streams
   int stream_capacity = 1000;  // concurrent /chat streams (the engine's, not threads)
+  bool stream_capacity_set = false;  // given in the environment (else lowered to fit if need be)
   int max_message_chars = 8000;
   int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
   int document_cache_ms = 1000;  // how long a page may reuse a document it read; 0: never
