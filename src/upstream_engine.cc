@@ -313,6 +313,15 @@ void UpstreamEngine::adopt(std::unique_ptr<ReplyStream> stream) {
   start_attempt(t);
 }
 
+// The CAs to trust: ANTHROPIC_CA_FILE, else the bundle libcurl was built with. No CA
+// directory: libcurl caches a CA store per multi handle only when it comes from a file alone,
+// and Debian's libcurl also sets /etc/ssl/certs as its CApath, which would have every new
+// connection parse the whole bundle again.
+void UpstreamEngine::set_trust(CURL* easy) const {
+  if (!config_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
+  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+}
+
 void UpstreamEngine::start_attempt(Transfer& t) {
   t.attempt = std::make_unique<ApiAttempt>([this, &t](std::string_view text) {
     return forward(t, text);
@@ -335,7 +344,7 @@ void UpstreamEngine::start_attempt(Transfer& t) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);  // wait to multiplex rather than connect anew
-  if (!config_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
+  set_trust(easy);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
   curl_easy_setopt(easy, CURLOPT_POST, 1L);
   curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());  // not copied: lives in the stream
@@ -366,7 +375,7 @@ void UpstreamEngine::start_probe(std::promise<KeyCheck>* result, std::chrono::se
   curl_easy_setopt(easy, CURLOPT_SHARE, share_);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  if (!config_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
+  set_trust(easy);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, probe_headers_);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(timeout.count()));

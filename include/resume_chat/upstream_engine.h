@@ -105,6 +105,7 @@ class UpstreamEngine {
   void run_inbox();
   void dispatch(uint64_t tag, uint32_t events);
   void adopt(std::unique_ptr<ReplyStream> stream);
+  void set_trust(CURL* easy) const;
   void start_attempt(Transfer& transfer);
   void start_probe(std::promise<KeyCheck>* result, std::chrono::seconds timeout);
   void read_completions();
