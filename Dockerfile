@@ -36,7 +36,7 @@ RUN make -j"$(nproc)" \
  && strip --strip-unneeded build/resume-chat \
  && mkdir -p /app/nginx /app/docker \
  && cp -a build /app/build \
- && rm -rf /app/build/obj /app/build/tests /app/build/fuzz-replay /app/build/*.a \
+ && rm -rf /app/build/obj /app/build/pic /app/build/tests /app/build/fuzz-replay /app/build/*.a \
  && find /app/build -name '*.d' -delete \
  && cp -a static templates prompts migrations /app/ \
  && { cp -a ./*.crt /app/ 2>/dev/null || true; } \
@@ -66,8 +66,9 @@ ENV HOME=/home/user
 WORKDIR /home/user/app
 # Owned by root, so read-only for uid 1000; everything written at run time goes to /tmp.
 COPY --from=build /app ./
-# Fails the build if a shared library of the worker is missing from this stage.
-RUN ! ldd build/resume-chat | grep 'not found' \
+# Fails the build if a shared library of the worker or of its PDF/DOCX readers (loaded by
+# `resume-chat documents put`) is missing from this stage.
+RUN ! ldd build/resume-chat build/libresume-chat-readers.so | grep 'not found' \
  && nginx -v
 
 # GNUTLS_NO_IMPLICIT_INIT: libcurl's RTMP dependency loads GnuTLS, which the worker never

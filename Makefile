@@ -9,8 +9,11 @@ CXXFLAGS ?= -O2 -g
 # Always applied, even when CXXFLAGS is given on the command line (sanitizer builds).
 RC_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -Iinclude -I/usr/include/postgresql \
                -I/usr/include/poppler/cpp -MMD -MP
-# poppler-cpp, libzip and pugixml: `resume-chat documents put` reads PDF and DOCX files.
-LDLIBS   := -lfcgi -lpq -lcurl -lmstch -lcrypto -lpoppler-cpp -lzip -lpugixml -lpthread
+LDLIBS   := -lfcgi -lpq -lcurl -lmstch -lcrypto -ldl -lpthread
+# The PDF and DOCX readers (poppler-cpp, libzip, pugixml) are a library of their own, loaded
+# only by `resume-chat documents put` (include/resume_chat/document_readers.h).
+READER_SRCS := src/pdf_text.cc src/docx_text.cc src/readers_library.cc
+READER_LIBS := -lpoppler-cpp -lzip -lpugixml
 BUILD    ?= build
 # Content-hashed static files and the page template that links them (scripts/hash-static);
 # always under build/, whatever BUILD is: scripts/lib/stack.sh serves them from there.
@@ -18,7 +21,7 @@ ASSETS   := build
 STATIC_INPUTS := templates/page.mustache templates/starters.txt $(wildcard static/*.css static/*.js static/*.html \
                  static/vendor/*.js static/vendor/*.LICENSE)
 
-SRCS      := $(filter-out src/main.cc,$(wildcard src/*.cc))
+SRCS      := $(filter-out src/main.cc $(READER_SRCS),$(wildcard src/*.cc))
 OBJS      := $(SRCS:src/%.cc=$(BUILD)/obj/%.o)
 TEST_SRCS := $(wildcard tests/*_test.cc)
 TESTS     := $(TEST_SRCS:tests/%.cc=$(BUILD)/tests/%)
@@ -29,7 +32,9 @@ FUZZ_SECONDS ?= 30
 
 .PHONY: all deps demo run test unit-test integration-test fuzz check-sanitize screenshots bench clean help
 
-all: $(BUILD)/resume-chat $(ASSETS)/static/manifest
+READERS   := $(BUILD)/libresume-chat-readers.so
+
+all: $(BUILD)/resume-chat $(READERS) $(ASSETS)/static/manifest
 
 help:
 	@echo "make            build $(BUILD)/resume-chat and the hashed static files ($(ASSETS)/static)"
@@ -64,16 +69,28 @@ $(BUILD)/libresume_chat.a: $(OBJS)
 $(BUILD)/resume-chat: $(BUILD)/obj/main.o $(BUILD)/libresume_chat.a
 	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%_test: $(BUILD)/tests/%_test.o $(BUILD)/libresume_chat.a
-	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS) -lboost_unit_test_framework
+$(BUILD)/pic/%.o: src/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) -fPIC -c $< -o $@
+
+$(READERS): $(READER_SRCS:src/%.cc=$(BUILD)/pic/%.o)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) -shared $^ -o $@ $(READER_LIBS)
+
+# Tests and fuzz replays link the readers library too (some call pdf_text/docx_text directly);
+# it is found one directory up from build/tests/ and build/fuzz-replay/.
+LINK_READERS = $(READERS) -Wl,-rpath,'$$ORIGIN/..'
+
+$(BUILD)/tests/%_test: $(BUILD)/tests/%_test.o $(BUILD)/libresume_chat.a $(READERS)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $(filter-out $(READERS),$^) -o $@ $(LINK_READERS) $(LDLIBS) \
+	  -lboost_unit_test_framework
 
 unit-test: $(TESTS) $(REPLAYS)
 	BUILD=$(BUILD) scripts/run-tests unit
 
 # Every fuzz target's committed corpus, replayed without libFuzzer (runs in `make test`).
-$(BUILD)/fuzz-replay/%: tests/fuzz/%_fuzz.cc tests/fuzz/replay_main.cc $(BUILD)/libresume_chat.a
+$(BUILD)/fuzz-replay/%: tests/fuzz/%_fuzz.cc tests/fuzz/replay_main.cc $(BUILD)/libresume_chat.a $(READERS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+	$(CXX) $(RC_CXXFLAGS) $(CXXFLAGS) $(filter-out $(READERS),$^) -o $@ $(LINK_READERS) $(LDLIBS)
 
 
 # libFuzzer (clang) with ASan+UBSan: each target for FUZZ_SECONDS, starting from the committed
@@ -82,7 +99,7 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%_fuzz.cc tests/fuzz/replay_main.cc $(BUILD)/
 build-fuzz/%: tests/fuzz/%_fuzz.cc $(filter-out src/main.cc,$(wildcard src/*.cc))
 	@mkdir -p $(dir $@)
 	clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude \
-	  -I/usr/include/postgresql -I/usr/include/poppler/cpp $^ -o $@ $(LDLIBS)
+	  -I/usr/include/postgresql -I/usr/include/poppler/cpp $^ -o $@ $(LDLIBS) $(READER_LIBS)
 
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \
@@ -180,6 +197,8 @@ install: all
 	install -d $(addprefix $(DESTDIR),$(PREFIX)/bin $(PREFIX)/lib/systemd/system $(SYSCONFDIR)/resume-chat \
 	  $(addprefix $(PKGDATA)/,templates prompts static migrations nginx))
 	install -m 755 $(BUILD)/resume-chat $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/lib/resume-chat
+	install -m 644 $(READERS) $(DESTDIR)$(PREFIX)/lib/resume-chat/
 	install -m 644 $(ASSETS)/templates/page.mustache $(ASSETS)/templates/starters.txt \
 	  $(DESTDIR)$(PKGDATA)/templates/
 	install -m 644 prompts/*.mustache $(DESTDIR)$(PKGDATA)/prompts/

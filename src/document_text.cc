@@ -8,8 +8,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "resume_chat/docx_text.h"
-#include "resume_chat/pdf_text.h"
+#include "resume_chat/document_readers.h"
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
@@ -82,7 +81,10 @@ ExtractedText finish(DocumentFormat format, std::string_view raw) {
 }
 
 ExtractedText from_pdf(std::string_view bytes) {
-  PdfText pdf = pdf_text(bytes);
+  std::string error;
+  const DocumentReaders* readers = document_readers(error);
+  if (readers == nullptr) return refused(error);
+  PdfText pdf = readers->pdf(bytes);
   switch (pdf.status) {
     case PdfStatus::kOk:
       return finish(DocumentFormat::kPdf, pdf.text);
@@ -97,7 +99,10 @@ ExtractedText from_pdf(std::string_view bytes) {
 }
 
 ExtractedText from_zip(std::string_view bytes) {
-  DocxText docx = docx_text(bytes);
+  std::string error;
+  const DocumentReaders* readers = document_readers(error);
+  if (readers == nullptr) return refused(error);
+  DocxText docx = readers->docx(bytes);
   switch (docx.status) {
     case DocxStatus::kOk:
       return finish(DocumentFormat::kDocx, docx.text);

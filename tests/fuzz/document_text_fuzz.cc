@@ -4,10 +4,14 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "resume_chat/document_readers.h"
 #include "resume_chat/document_text.h"
 #include "resume_chat/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // The readers linked into this program (instrumented, under libFuzzer), not loaded.
+  static const bool linked = (resume_chat::use_linked_document_readers(resume_chat_document_readers()), true);
+  (void)linked;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   resume_chat::ExtractedText result = resume_chat::extract_text(bytes);
   if (result.ok && !result.reason.empty()) std::abort();
