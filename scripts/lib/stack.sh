@@ -232,12 +232,17 @@ stop_pidfile() {
   rm -f "$file"
 }
 
+# The simulator and its TLS front (start_simulator).
+stop_simulator() {
+  stop_pidfile api-front.pid
+  stop_pidfile sim.pid
+}
+
 stop_stack() {
   touch "$STACK_DIR/stopping"
   stop_pidfile nginx.pid
   stop_pidfile supervisor.pid
   stop_pidfile worker.pid
-  stop_pidfile api-front.pid
-  stop_pidfile sim.pid
+  stop_simulator
   stop_postgres
 }
