@@ -132,7 +132,7 @@ check-sanitize:
 	BUILD=build-asan WORKER_BIN=build-asan/resume-chat scripts/run-tests all
 	$(MAKE) -j2 BUILD=build-tsan CXXFLAGS="$(SAN_TSAN)" build-tsan/resume-chat build-tsan/tests/integration_test \
 	  $(THREADED_TESTS:%=build-tsan/tests/%)
-	BUILD=build-tsan WORKER_BIN=build-tsan/resume-chat \
+	BUILD=build-tsan WORKER_BIN=build-tsan/resume-chat THREADED_TESTS="$(THREADED_TESTS)" \
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" scripts/run-tests threads integration
 
 # The browser tests on their own stack, each writing its shots (ready, streaming, error,

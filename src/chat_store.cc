@@ -71,16 +71,13 @@ std::string save_message(DbPool& pool, const std::string& session_uuid,
   // which the worker's role does not have.
   PgResultPtr result =
       document_name.empty()
-          ? lease.exec(
-                        "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
-                        "VALUES (clock_timestamp(), $1, $2, $3)",
-                        {session_uuid, message_type, contents})
+          ? lease.exec(kInsertMessage, {session_uuid, message_type, contents})
           : lease.exec(
-                        "WITH s AS (INSERT INTO sessions (session_uuid, document_name) "
-                        "VALUES ($1, $4) ON CONFLICT DO NOTHING) "
-                        "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
-                        "VALUES (clock_timestamp(), $1, $2, $3)",
-                        {session_uuid, message_type, contents, document_name});
+                "WITH s AS (INSERT INTO sessions (session_uuid, document_name) "
+                "VALUES ($1, $4) ON CONFLICT DO NOTHING) "
+                "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
+                "VALUES (clock_timestamp(), $1, $2, $3)",
+                {session_uuid, message_type, contents, document_name});
   return result_ok(result.get()) ? "" : last_error(lease.get(), result.get());
 }
 

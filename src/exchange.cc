@@ -110,12 +110,6 @@ bool Exchange::write(std::string_view bytes) {
   return !client_gone();
 }
 
-bool Exchange::flush() {
-  if (client_gone()) return false;
-  FCGX_FFlush(request_.out);
-  return !client_gone();
-}
-
 bool Exchange::client_gone() const { return FCGX_GetError(request_.out) != 0; }
 
 }  // namespace resume_chat

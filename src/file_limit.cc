@@ -3,14 +3,10 @@
 
 #include <sys/resource.h>
 
-#include <algorithm>
+#include "resume_chat/upstream_engine.h"
 
 namespace resume_chat {
 namespace {
-
-bool multiplexed(const Config& config) {
-  return config.anthropic_base_url.rfind("https://", 0) == 0;
-}
 
 // The threads' sockets, the pool, the listening socket, logs, libraries: a margin.
 long fixed_needs(const Config& config) { return config.threads + config.database.pool_max + 64; }
@@ -18,8 +14,8 @@ long fixed_needs(const Config& config) { return config.threads + config.database
 }  // namespace
 
 long descriptors_needed(const Config& config, long capacity) {
-  const long upstream = multiplexed(config) ? capacity / 50 + 8 : capacity;
-  return capacity + upstream + fixed_needs(config);
+  return capacity + UpstreamEngine::api_connections(config.anthropic_base_url, capacity) +
+         fixed_needs(config);
 }
 
 StreamCapacity fit_stream_capacity(const Config& config, long open_files_limit) {
@@ -35,10 +31,17 @@ StreamCapacity fit_stream_capacity(const Config& config, long open_files_limit) 
                 ": raise it (systemd LimitNOFILE=, docker --ulimit nofile=) or lower STREAM_CAPACITY";
     return fit;
   }
-  // Each stream costs one file, plus 1/50 of one (or a whole one) for the API's connections.
-  const long room = open_files_limit - fixed_needs(config) - (multiplexed(config) ? 8 : 0);
-  const long per_50 = multiplexed(config) ? 51 : 100;
-  fit.capacity = static_cast<int>(std::max(1L, room * 50 / per_50));
+  // The largest capacity that fits (what it needs only grows with it).
+  long low = 1, high = config.stream_capacity;
+  while (low < high) {
+    const long middle = (low + high + 1) / 2;
+    if (descriptors_needed(config, middle) <= open_files_limit) {
+      low = middle;
+    } else {
+      high = middle - 1;
+    }
+  }
+  fit.capacity = static_cast<int>(low);
   fit.lowered = true;
   return fit;
 }

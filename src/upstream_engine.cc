@@ -112,9 +112,15 @@ UpstreamEngine::UpstreamEngine(ClaudeConfig config, Finished on_finished, Engine
       url_(config_.base_url + "/v1/messages"),
       probe_url_(config_.base_url + "/v1/models?limit=1") {}
 
+long UpstreamEngine::api_connections(const std::string& base_url, long stream_capacity) {
+  return base_url.rfind("https://", 0) == 0 ? stream_capacity / 100 + 6 : stream_capacity;
+}
+
 EngineLimits UpstreamEngine::limits_for(const ClaudeConfig& config, int stream_capacity) {
   EngineLimits limits;
-  if (config.base_url.rfind("https://", 0) == 0) limits.max_connections = stream_capacity / 100 + 6;
+  if (config.base_url.rfind("https://", 0) == 0) {
+    limits.max_connections = api_connections(config.base_url, stream_capacity);
+  }
   return limits;
 }
 
@@ -562,10 +568,9 @@ void UpstreamEngine::tick() {
   const auto now = Clock::now();
   next_tick_ = now + kTick;
   const auto idle_limit = std::chrono::seconds(config_.idle_timeout_s);
-  std::vector<Transfer*> all;
-  all.reserve(transfers_.size());
-  for (auto& entry : transfers_) all.push_back(entry.first);
-  for (Transfer* t : all) {
+  // Nothing below adds or erases a transfer (ended ones wait in finished_), so the map can
+  // be walked as it is.
+  for (auto& [t, owned] : transfers_) {
     if (!t->stream || t->phase == Transfer::Phase::kDone) continue;
     FcgiConnection& out = t->stream->downstream;
     if (out.pending() > 0 && now - t->last_output_progress >= limits_.reader_stall) {

@@ -43,18 +43,12 @@ class Exchange {
   // A whole response: head with Content-Length (nginx then passes it on as it is, without
   // chunked encoding), then the body unless the method is HEAD.
   bool respond(int status, Headers headers, std::string_view body);
-  // Writes the status line and headers of a response whose length is not known yet;
-  // false if the client is gone.
-  bool write_head(int status, const Headers& headers);
   // The status line and headers as CGI response text (with X-Request-Id).
   std::string head(int status, const Headers& headers) const;
   // Takes the connection over for a streamed response with `status`: libfcgi's buffers and
   // parameters are freed (the accessors above keep their copies), the socket stays open.
   // Nothing more may be written or read through this Exchange.
   FcgiConnection detach(int status);
-  bool write(std::string_view bytes);  // buffered
-  bool flush();                        // pushes buffered bytes to nginx now
-  bool client_gone() const;
   bool head_written() const { return head_written_; }
   int status() const { return status_; }
   // Microseconds since the request was accepted (for logs and metrics).
@@ -62,6 +56,10 @@ class Exchange {
   std::chrono::steady_clock::time_point accepted() const { return accepted_; }
 
  private:
+  bool write_head(int status, const Headers& headers);
+  bool write(std::string_view bytes);  // buffered by libfcgi, sent at FCGX_Finish_r
+  bool client_gone() const;
+
   FCGX_Request& request_;
   std::string method_, path_, query_, request_id_;
   bool head_written_ = false;

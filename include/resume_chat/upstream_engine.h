@@ -74,10 +74,12 @@ class UpstreamEngine {
   using Finished = std::function<void(std::unique_ptr<ReplyStream>)>;
 
   UpstreamEngine(ClaudeConfig config, Finished on_finished, EngineLimits limits = {});
-  // The limits for a worker of `stream_capacity`: over HTTPS (HTTP/2, about 100 streams a
-  // connection) enough connections for the capacity and a few to spare; over plain HTTP
-  // (one stream a connection: only local simulators) no limit.
+  // The limits for a worker of `stream_capacity`: at most api_connections() to the API.
   static EngineLimits limits_for(const ClaudeConfig& config, int stream_capacity);
+  // Connections to the API a worker of `stream_capacity` may open: over HTTPS (HTTP/2, about
+  // 100 streams a connection) enough for the capacity and a few to spare; over plain HTTP
+  // (one stream a connection: only local simulators) one per stream.
+  static long api_connections(const std::string& base_url, long stream_capacity);
   ~UpstreamEngine();
   UpstreamEngine(const UpstreamEngine&) = delete;
   UpstreamEngine& operator=(const UpstreamEngine&) = delete;
