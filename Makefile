@@ -25,6 +25,8 @@ SRCS      := $(filter-out src/main.cc $(READER_SRCS),$(wildcard src/*.cc))
 OBJS      := $(SRCS:src/%.cc=$(BUILD)/obj/%.o)
 TEST_SRCS := $(wildcard tests/*_test.cc)
 TESTS     := $(TEST_SRCS:tests/%.cc=$(BUILD)/tests/%)
+# tests/integration*_test.cc run against a whole stack (scripts/run-tests integration).
+INTEGRATION_TESTS := $(filter $(BUILD)/tests/integration%,$(TESTS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.cc)
 REPLAYS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=$(BUILD)/fuzz-replay/%)
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-fuzz/%)
@@ -130,7 +132,7 @@ check-sanitize:
 	$(MAKE) -j2 BUILD=build-asan CXXFLAGS="$(SAN_ASAN)" build-asan/resume-chat \
 	  $(TEST_SRCS:tests/%.cc=build-asan/tests/%) $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-asan/fuzz-replay/%)
 	BUILD=build-asan WORKER_BIN=build-asan/resume-chat scripts/run-tests all
-	$(MAKE) -j2 BUILD=build-tsan CXXFLAGS="$(SAN_TSAN)" build-tsan/resume-chat build-tsan/tests/integration_test \
+	$(MAKE) -j2 BUILD=build-tsan CXXFLAGS="$(SAN_TSAN)" build-tsan/resume-chat $(INTEGRATION_TESTS:$(BUILD)/%=build-tsan/%) \
 	  $(THREADED_TESTS:%=build-tsan/tests/%)
 	BUILD=build-tsan WORKER_BIN=build-tsan/resume-chat THREADED_TESTS="$(THREADED_TESTS)" \
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" scripts/run-tests threads integration

@@ -95,6 +95,7 @@ prepare_database() {
   psql_admin -v app_user="$DATABASE_USER" -v app_password="$DATABASE_PASSWORD" \
     -f "$ROOT/migrations/002_app_role.sql" >/dev/null
   psql_admin -v app_user="$DATABASE_USER" -f "$ROOT/migrations/003_superseded_replies.sql"
+  psql_admin -v app_user="$DATABASE_USER" -f "$ROOT/migrations/006_reply_outcomes.sql"
 }
 
 start_simulator() {
