@@ -15,8 +15,8 @@ namespace resume_chat {
 namespace {
 
 constexpr size_t kMaxDisplayedNameChars = 300;
-// Streams end here: each stores a reply (one database statement) and closes a connection.
-constexpr int kFinisherThreads = 2;
+// What drain() keeps of the supervisor's time, to give the last replies back and exit.
+constexpr std::chrono::seconds kExitMargin{1};
 
 std::string effective_secret(const Config& config) {
   if (!config.session_secret.empty()) return config.session_secret;
@@ -40,9 +40,8 @@ ClaudeConfig claude_config(const Config& config) {
 }
 
 App::App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt,
-         UpstreamEngine& engine, EndedStreams& ended)
+         std::unique_ptr<UpstreamEngine> engine)
     : config_(std::move(config)),
-      claude_(claude_config(config_)),
       pool_(pool),
       documents_(std::chrono::milliseconds(config_.document_cache_ms)),
       page_(std::move(page)),
@@ -51,14 +50,19 @@ App::App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt,
       links_(config_.link_secret),
       budget_(pool, config_.daily_token_budget),
       streams_(config_.stream_capacity),
-      engine_(engine),
-      ended_(ended) {
-  for (int i = 0; i < kFinisherThreads; ++i) finishers_.emplace_back([this] { run_finisher(); });
+      writer_(pool),
+      engine_(std::move(engine)) {
+  EngineHooks hooks;
+  hooks.ended = [this](ReplyStream& stream) { on_reply_ended(stream); };
+  hooks.closed = [this](std::unique_ptr<ReplyStream> stream) { on_stream_closed(std::move(stream)); };
+  engine_->set_hooks(std::move(hooks));
 }
 
+// The engine's thread calls into the writer and the metrics: it stops first. The writer then
+// stores what it holds (its callbacks only post to the stopped engine).
 App::~App() {
-  ended_.close();
-  for (auto& finisher : finishers_) finisher.join();
+  engine_->stop();
+  writer_.stop(std::chrono::steady_clock::now());
 }
 
 // Every request ends with one JSON log line and one count in /metrics, whatever happened;
@@ -93,19 +97,27 @@ void App::handle(Exchange& exchange) {
 }
 
 // After SIGTERM the request threads have stopped: only the engine's streams are left.
-void App::drain(std::chrono::seconds grace) {
-  const auto until = std::chrono::steady_clock::now() + grace;
-  while (engine_.active() > 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+void App::drain(std::chrono::seconds grace, std::chrono::steady_clock::time_point kill_at) {
+  using Clock = std::chrono::steady_clock;
+  auto wait_for_streams = [this](Clock::time_point until) {
+    while (engine_->active() > 0 && Clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+  wait_for_streams(std::min(Clock::now() + grace, kill_at));
+  if (engine_->active() > 0) {
+    LogLine("warning").add("msg", "grace period over: stopping the streams in flight")
+        .add("streams", engine_->active()).emit();
+    engine_->cancel_all(CancelReason::kShutdown);
   }
-  if (engine_.active() > 0) {
-    log_event("warning", "grace period over: cancelling streams in flight");
-    engine_.cancel_all(CancelReason::kShutdown);
-    while (engine_.active() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ended_.close();
-  for (auto& finisher : finishers_) finisher.join();
-  finishers_.clear();
+  // Their replies are stored as they end, together; then each stream's last event.
+  wait_for_streams(kill_at - kExitMargin);
+  writer_.stop(kill_at - kExitMargin);  // what the database could not take by then is lost
+  wait_for_streams(kill_at);
+  LogLine(engine_->active() > 0 ? "error" : "info").add("msg", "drained")
+      .add("streams_left", engine_->active()).add("replies_stored", writer_.stats().stored)
+      .add("replies_not_stored", writer_.stats().refused).emit();
+  engine_->stop();
 }
 
 void App::send_plain(Exchange& exchange, int status, const std::string& text,
@@ -193,7 +205,7 @@ void App::handle_metrics(Exchange& exchange) {
   MetricsGauges gauges;
   gauges.streams_in_flight = streams_.in_flight();
   gauges.stream_capacity = streams_.capacity();
-  gauges.upstream_connections_opened = engine_.stats().connections_opened;
+  gauges.upstream_connections_opened = engine_->stats().connections_opened;
   gauges.pool_max = config_.database.pool_max;
   gauges.pool = pool_.stats();
   gauges.daily_token_budget = budget_.budget();

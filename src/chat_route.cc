@@ -1,8 +1,11 @@
-// POST /chat. On a request thread: verify → admit → document → save the question →
-// history → prompt → hand the connection to the upstream engine, which forwards each token
-// as it arrives. On a finisher thread, once the stream has ended: save the reply → `done`
-// or `error` → close → log line and metrics. No database connection is held while a reply
-// streams. Response events: token, done, error (chat_events.h; docs/architecture.md, "The /chat contract").
+// POST /chat. On a request thread: verify → admit → one round trip (claim the session,
+// reserve the budget, store the question, read the history: start_chat) → prompt → hand the
+// connection to the upstream engine, which forwards each token as it arrives. On the
+// engine's event thread, once the reply has ended: its record to the reply writer. On the
+// writer's thread, once stored with the others that ended meanwhile: the session released,
+// then the last event (`done` follows the store), written and closed by the engine. No
+// database connection is held while a reply streams. Response events: history, token,
+// notice, done, error (chat_events.h; docs/architecture.md, "The /chat contract").
 #include <ctime>
 #include <optional>
 
@@ -13,15 +16,17 @@
 #include "resume_chat/history.h"
 #include "resume_chat/log.h"
 #include "resume_chat/messages.h"
+#include "resume_chat/reply_outcome.h"
 
 namespace resume_chat {
 namespace {
 
 const char* const kNoStore = "no-store, no-transform";
-// How long a finished stream's last event may wait for a reader that is not reading, and
-// how long nginx gets to close its end after the response.
-constexpr std::chrono::seconds kLastEventStall{10};
-constexpr std::chrono::seconds kCloseLinger{2};
+// A session's claim outlives any reply (the API's total timeout, then the writer's patience):
+// it only frees a session whose worker died mid-reply.
+constexpr int kClaimMarginSeconds = 300;
+// Estimated bytes per token (history.h's estimate_tokens): the history re-read at most.
+constexpr int64_t kBytesPerTokenCeiling = 4;
 
 // A refusal before streaming: the status plus the same `error` event the stream would send.
 void refuse(Exchange& exchange, int status, const std::string& text, const Headers& extra = {}) {
@@ -30,12 +35,31 @@ void refuse(Exchange& exchange, int status, const std::string& text, const Heade
   exchange.respond(status, std::move(headers), error_event(text));
 }
 
-// The chat route's state, carried through the engine to the finisher.
-struct ChatStream final : ReplyStream {
-  Session session;
-  LogLine log{"info"};
-  StreamRegistry::Ticket ticket;
+}  // namespace
+
+// What the writer's callback and the stream share: the callback may run after the stream
+// has closed (its reader gone), and the stream reads `stored` only after the callback ran.
+struct ReplyEnd {
+  StreamRegistry::Ticket ticket;  // the session's claim and the capacity slot in this worker
+  Status stored;
 };
+
+// The chat route's state, carried through the engine to the end of the stream.
+struct ChatStream final : ReplyStream {
+  std::string late_event() const override {
+    return notice_event("Saving this reply is taking longer than usual. It is kept, and will "
+                        "be saved as soon as the database answers.");
+  }
+
+  Session session;
+  std::string reply_uuid;
+  int64_t reserved = 0;
+  std::string reserved_day;
+  LogLine log{"info"};
+  std::shared_ptr<ReplyEnd> end = std::make_shared<ReplyEnd>();
+};
+
+namespace {
 
 // The metrics' view of a reply. A reply the user stopped (or a shutdown) is no upstream error.
 StreamOutcome stream_outcome(const ReplyStream& stream, long long duration_us) {
@@ -74,17 +98,31 @@ const char* cancel_reason_name(CancelReason why) {
   return "";
 }
 
-void log_reply(LogLine& log, const ReplyStream& stream) {
+// The tokens a reply cost: its usage, but a reply that ended before the final usage
+// (message_delta) counts at least the text that streamed.
+TokenCounts tokens_used(const Reply& reply) {
+  const Usage& u = reply.usage;
+  int64_t output = u.output_tokens;
+  if (reply.status != ReplyStatus::kComplete) {
+    output = std::max<int64_t>(output, static_cast<int64_t>(estimate_tokens(reply.text)));
+  }
+  return {u.input_tokens, output, u.cache_read_input_tokens, u.cache_creation_input_tokens};
+}
+
+void log_reply(LogLine& log, const ReplyStream& stream, ReplyOutcome outcome, const TokenCounts& used) {
   const Reply& reply = stream.reply;
-  log.add("reply", reply_status_name(reply.status))
+  log.add("reply", reply_status_name(reply.status)).add("outcome", outcome_name(outcome))
       .add("stop_reason", reply.stop_reason).add("upstream_request_id", reply.request_id)
       .add("input_tokens", reply.usage.input_tokens)
-      .add("output_tokens", reply.usage.output_tokens)
+      .add("output_tokens", used.output)
       .add("cache_read_input_tokens", reply.usage.cache_read_input_tokens)
       .add("cache_creation_input_tokens", reply.usage.cache_creation_input_tokens)
       .add("retries", reply.retries)
       .add("tokens_forwarded", stream.tokens_forwarded)
       .add("first_token_us", stream.first_token_us);
+  if (!stream.fully_written()) {
+    log.add("text_not_written_bytes", static_cast<long long>(stream.reply.text.size() - stream.text_written));
+  }
   if (reply.cancel_reason != CancelReason::kNone) {
     log.add("client", cancel_reason_name(reply.cancel_reason));
   }
@@ -125,35 +163,15 @@ bool App::handle_chat(Exchange& exchange, LogLine& log) {
   }
   const Session& session = verified.session;
   log.add("session", session.uuid);
-  if (auto over = budget_.refusal()) {  // DAILY_TOKEN_BUDGET (token_budget.h)
-    log.add("budget", over->status == 429 ? "exhausted" : over->log_error);
-    Headers retry;
-    if (over->retry_after_s > 0) retry.emplace_back("Retry-After", std::to_string(over->retry_after_s));
-    refuse(exchange, over->status, over->message, retry);
-    return false;
-  }
   StreamRegistry::Admission admission = streams_.admit(session.uuid);
   if (!admission.ticket) {
     // Past capacity, say so at once rather than queue.
     if (admission.refusal == StreamRegistry::Refusal::kSessionStreaming) {
-      refuse(exchange, 409, "Error: A reply is still streaming in this chat. Wait or stop it.");
+      refuse(exchange, 409, kErrorSessionStreaming, {{"Retry-After", "1"}});
     } else {
       refuse(exchange, 503, "Error: The chat is busy right now. Please try again in a moment.",
              {{"Retry-After", "5"}});
     }
-    return false;
-  }
-  return start_stream(exchange, session, *parsed.request, std::move(*admission.ticket), log);
-}
-
-bool App::start_stream(Exchange& exchange, const Session& session, const ChatRequest& request,
-                       StreamRegistry::Ticket ticket, LogLine& log) {
-  DocumentLookup lookup = get_document_by_name(pool_, session.document_name);
-  if (lookup.status != Lookup::kFound) {
-    bool db_error = lookup.status == Lookup::kDatabaseError;
-    if (db_error) log.add("db_error", lookup.error);
-    refuse(exchange, db_error ? 503 : 404,
-           db_error ? kErrorDatabase : error_not_found(session.document_name));
     return false;
   }
   if (!prompt_.exists()) {  // cached, but a removed template means a broken deployment
@@ -161,91 +179,128 @@ bool App::start_stream(Exchange& exchange, const Session& session, const ChatReq
     log.add("error", "prompt template missing").add("prompt_template", prompt_.path());
     return false;
   }
-  // Regenerate (Retry) stores the question once and marks the replies it replaces.
-  QuestionStore question =
-      store_question(pool_, session.uuid, request.message, request.regenerate,
-                     session.document_name);
-  if (request.regenerate) log.add("superseded", question.superseded);
-  if (!question.error.empty()) {
-    log.add("db_error", question.error).add("not_stored", "user message");
+  return start_stream(exchange, session, *parsed.request, std::move(*admission.ticket), log);
+}
+
+bool App::start_stream(Exchange& exchange, const Session& session, const ChatRequest& request,
+                       StreamRegistry::Ticket ticket, LogLine& log) {
+  auto stream = std::make_unique<ChatStream>();
+  stream->reply_uuid = new_uuid4();
+  const ClaudeConfig& claude = engine_->config();
+  ChatStartRequest want;
+  want.session_uuid = session.uuid;
+  want.document_name = session.document_name;
+  want.reply_uuid = stream->reply_uuid;
+  want.question = request.message;
+  want.regenerate = request.regenerate;
+  want.max_tokens = claude.max_tokens;
+  want.daily_budget = budget_.budget();
+  want.history_bytes = static_cast<int64_t>(config_.history_max_tokens) * kBytesPerTokenCeiling;
+  want.claim_seconds = static_cast<int>(claude.total_timeout_s) + kClaimMarginSeconds;
+  Result<ChatStart> started = start_chat(pool_, want);
+  if (!started.ok()) {
+    log.add("db_error", started.status().message()).add("not_stored", "user message");
     refuse(exchange, 503, kErrorDatabase);
     return false;
   }
-  HistoryLookup history = get_session_history(pool_, session.uuid);
-  auto prompt = history.ok ? prompt_.render(lookup.document.resume, lookup.document.jd)
-                           : std::nullopt;
-  if (!history.ok || !prompt) {
-    if (!history.ok) log.add("db_error", history.error);
-    refuse(exchange, 503, history.ok ? error_template_missing(prompt_.public_path()) : kErrorDatabase);
+  ChatStart& start = started.value();
+  if (request.regenerate) log.add("superseded", start.superseded);
+  switch (start.verdict) {
+    case ChatStartVerdict::kStarted:
+      break;
+    case ChatStartVerdict::kNoDocument:
+      refuse(exchange, 404, error_not_found(session.document_name));
+      return false;
+    case ChatStartVerdict::kSessionBusy:  // on another worker (behind an nginx upstream)
+      log.add("session_claimed_elsewhere", true);
+      refuse(exchange, 409, kErrorSessionStreaming, {{"Retry-After", "1"}});
+      return false;
+    case ChatStartVerdict::kOverBudget:
+      log.add("budget", "exhausted");
+      refuse(exchange, 429, budget_exhausted_message(budget_.budget(), start.seconds_to_reset),
+             {{"Retry-After", std::to_string(start.seconds_to_reset)}});
+      return false;
+  }
+  stream->session = session;
+  stream->reserved = start.reserved;
+  stream->reserved_day = start.reserved_day;
+  stream->end->ticket = std::move(ticket);
+  auto prompt = prompt_.render(start.document.resume, start.document.jd);
+  if (!prompt) {  // removed since the check above: the question still gets its (empty) answer
+    refuse(exchange, 503, error_template_missing(prompt_.public_path()));
+    log.add("error", "prompt template missing").add("prompt_template", prompt_.path());
+    abandon(*stream);
     return false;
   }
-  HistoryWindow sent = fit_history(history.messages, config_.history_max_tokens);
-  log.add("history_turns_dropped", sent.turns_dropped);
-  auto stream = std::make_unique<ChatStream>();
-  stream->api_body = build_messages_body(claude_, *prompt, sent.turns);
+  HistoryWindow sent = fit_history(start.history, config_.history_max_tokens);
+  const size_t omitted = start.older_messages + sent.turns_dropped;
+  log.add("history_turns_dropped", omitted);
+  stream->api_body = build_messages_body(claude, *prompt, sent.turns);
   stream->accepted = exchange.accepted();
-  stream->session = session;
-  stream->ticket = std::move(ticket);
   const std::string head =
       exchange.head(200, {{"Content-Type", kEventStreamType}, {"Cache-Control", kNoStore}});
   stream->downstream = exchange.detach(200);
   stream->downstream.queue(head);  // the browser knows at once that the stream has started
+  if (omitted > 0) stream->downstream.queue(history_event(omitted));
   log.add("pre_upstream_us", exchange.elapsed_us());
   stream->log = std::move(log);
-  engine_.submit(std::move(stream));
+  engine_->submit(std::move(stream));
   return true;
 }
 
-void App::run_finisher() {
-  while (std::optional<std::unique_ptr<ReplyStream>> ended = ended_.pop()) {
-    try {
-      finish_stream(**ended);
-    } catch (...) {  // out of memory while closing: the connection closes with the stream
-      log_event("error", "a stream could not be finished cleanly");
-    }
-  }
+// A chat claimed and asked but never streamed: its empty, failed answer releases the claim
+// and the reservation like any other reply.
+void App::abandon(ChatStream& stream) {
+  ReplyRecord record;
+  record.reply_uuid = stream.reply_uuid;
+  record.session_uuid = stream.session.uuid;
+  record.outcome = ReplyOutcome::kFailed;
+  record.reserved = stream.reserved;
+  record.reserved_day = stream.reserved_day;
+  writer_.submit(std::move(record), [end = stream.end](const Status&) { end->ticket.release(); });
 }
 
-// The end of a stream, where blocking is allowed. What the reader saw is stored, complete or
-// not, so the transcript matches the page; then the last event, then the log line.
-void App::finish_stream(ReplyStream& ended) {
+// Event thread: the reply is over. What the reader was given is stored, with how it ended
+// and what it cost, by the writer together with the others that end meanwhile.
+void App::on_reply_ended(ReplyStream& ended) {
   auto& stream = static_cast<ChatStream&>(ended);
-  LogLine& log = stream.log;
   const Reply& reply = stream.reply;
+  const ReplyOutcome outcome = outcome_of(reply, stream.fully_written());
+  ReplyRecord record;
+  record.reply_uuid = stream.reply_uuid;
+  record.session_uuid = stream.session.uuid;
+  record.contents = std::string(stream.text_shown());
+  record.outcome = outcome;
+  record.usage = tokens_used(reply);
+  record.reserved = stream.reserved;
+  record.reserved_day = stream.reserved_day;
+  log_reply(stream.log, stream, outcome, record.usage);
   std::string last_event;
-  try {
-    log_reply(log, stream);
-    // Before the last event, so the next chat already sees these tokens (token_budget.h).
-    const Usage& used = reply.usage;
-    if (std::string error = budget_.record({used.input_tokens, used.output_tokens,
-                                            used.cache_read_input_tokens,
-                                            used.cache_creation_input_tokens});
-        !error.empty()) {
-      log.add("budget_error", error);
+  if (finished(outcome)) {
+    last_event = done_event(outcome_name(outcome));
+  } else {
+    if (outcome != ReplyOutcome::kStopped && outcome != ReplyOutcome::kShutdown) {
+      stream.log.set_level("warning").add("upstream_error", describe(reply));
     }
-    std::string save_error;
-    if (!reply.text.empty()) save_error = save_reply(pool_, stream.session.uuid, reply.text);
-    stream.ticket.release_session();  // stored: the session's next message may start
-    if (!save_error.empty()) {
-      log.set_level("error").add("db_error", save_error).add("not_stored", "assistant reply");
-      last_event = error_event("Error: The reply could not be saved. " + kErrorDatabase);
-    } else if (reply.status == ReplyStatus::kComplete) {
-      last_event = done_event();
-    } else {
-      if (reply.status != ReplyStatus::kCancelled) {
-        log.set_level("warning").add("upstream_error", describe(reply));
-      }
-      last_event = error_event(reply_error_text(reply));
-    }
-  } catch (...) {  // a stream that started always ends with an event
-    log.set_level("error").add("error", "exception while finishing the stream");
-    last_event = error_event("Error: Something went wrong on the server. Please try again.");
+    last_event = error_event(reply_error_text(reply));
   }
-  FcgiConnection& out = stream.downstream;
-  out.queue(last_event);
-  out.queue_end();
-  out.drain_within(kLastEventStall);
-  out.close_gracefully(kCloseLinger);
+  writer_.submit(std::move(record),
+                 [this, id = stream.id, end = stream.end, last_event](const Status& stored) {
+                   end->stored = stored;
+                   end->ticket.release();  // stored: the session's next message may start
+                   engine_->conclude(id, stored.ok() ? last_event
+                                                     : error_event(kErrorReplyNotSaved));
+                 });
+}
+
+// Event thread: the response is closed. The request's log line and counts.
+void App::on_stream_closed(std::unique_ptr<ReplyStream> closed) {
+  auto& stream = static_cast<ChatStream&>(*closed);
+  LogLine& log = stream.log;
+  if (!stream.end->stored.ok()) {
+    log.set_level("error").add("db_error", stream.end->stored.message())
+        .add("not_stored", "assistant reply");
+  }
   const long long duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                     std::chrono::steady_clock::now() - stream.accepted).count();
   log.add("status", 200).add("duration_us", duration_us).emit();

@@ -81,26 +81,11 @@ std::string save_message(DbPool& pool, const std::string& session_uuid,
   return result_ok(result.get()) ? "" : last_error(lease.get(), result.get());
 }
 
-// The connection that fails is nearly always one the server closed while it sat idle
-// (a restart, a failover): the statement never reached the server, so retrying it on a
-// fresh connection does not store the reply twice.
-std::string save_reply(DbPool& pool, const std::string& session_uuid, const std::string& text) {
-  std::string error;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    DbLease lease = pool.acquire(kReplySaveWait);
-    if (!lease) return lease.error() + " (waited " + std::to_string(kReplySaveWait.count()) + " s)";
-    PgResultPtr result = lease.exec(kInsertMessage, {session_uuid, "assistant", text});
-    if (result_ok(result.get())) return "";
-    error = last_error(lease.get(), result.get());
-    if (PQstatus(lease.get()) != CONNECTION_BAD) break;
-  }
-  return error;
-}
-
 HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid) {
   HistoryLookup history;
   PgResultPtr result = run_read(pool,
-                                "SELECT message_type, contents, superseded_at IS NOT NULL "
+                                "SELECT message_type, contents, superseded_at IS NOT NULL, "
+                                "COALESCE(outcome, '') "
                                 "FROM chats WHERE session_uuid = $1 ORDER BY timestamp, id",
                                 {session_uuid}, history.error);
   if (!result) return history;
@@ -109,56 +94,143 @@ HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid)
   history.messages.reserve(static_cast<size_t>(rows));
   for (int row = 0; row < rows; ++row) {
     history.messages.push_back({text_at(result.get(), row, 0), text_at(result.get(), row, 1),
-                                text_at(result.get(), row, 2) == "t"});
+                                text_at(result.get(), row, 2) == "t", text_at(result.get(), row, 3)});
   }
   return history;
 }
 
-// One statement, so the check, the marking and the insert cannot interleave with another
-// request; "after" is by id, which follows insertion order within a session (one stream
-// per session at a time).
-const char* const kRegenerateSql =
-    "WITH newest AS ("
-    "  SELECT id, contents = $2 AS same FROM chats"
+// The write of a chat's start, in one statement whose parts see one snapshot: `busy` (a live
+// reply of this session on any worker) and the budget check decide whether the claim, the
+// reservation and the question happen at all. The claim's ON CONFLICT waits for a concurrent
+// claim of the same session to commit and then re-checks it, so two workers never both win.
+// "After" the newest question is by id, which follows insertion order within a session.
+const char* const kStartChatSql =
+    "WITH doc AS ("
+    "  SELECT octet_length(resume) + octet_length(jd) AS bytes FROM documents"
+    "  WHERE name = $2 LIMIT 1),"
+    " busy AS ("
+    "  SELECT EXISTS (SELECT 1 FROM sessions WHERE session_uuid = $1 AND streaming_reply <> $3"
+    "                 AND streaming_until > clock_timestamp()) AS yes),"
+    " past AS ("
+    "  SELECT COALESCE(sum(octet_length(contents)), 0) AS bytes FROM chats"
+    "  WHERE session_uuid = $1 AND superseded_at IS NULL),"
+    " want AS ("
+    "  SELECT $6::bigint + ceil((doc.bytes + LEAST(past.bytes, $7::bigint) + octet_length($4))"
+    "         / 3.5)::bigint AS tokens FROM doc, past, busy WHERE NOT busy.yes),"
+    " reserve AS ("
+    "  INSERT INTO token_usage AS u (day, reserved_tokens)"
+    "  SELECT (now() AT TIME ZONE 'UTC')::date, tokens FROM want WHERE $8::bigint > 0"
+    "  ON CONFLICT (day) DO UPDATE SET reserved_tokens = u.reserved_tokens + EXCLUDED.reserved_tokens"
+    "  WHERE u.input_tokens + u.cache_creation_tokens + u.cache_read_tokens + u.output_tokens"
+    "        + u.reserved_tokens < $8::bigint"
+    "  RETURNING day),"
+    " admitted AS (SELECT tokens FROM want WHERE $8::bigint <= 0 OR EXISTS (SELECT 1 FROM reserve)),"
+    " claim AS ("
+    "  INSERT INTO sessions AS s (session_uuid, document_name, streaming_reply, streaming_until)"
+    "  SELECT $1, $2, $3, clock_timestamp() + make_interval(secs => $9::int) FROM admitted"
+    "  ON CONFLICT (session_uuid) DO UPDATE"
+    "  SET streaming_reply = EXCLUDED.streaming_reply, streaming_until = EXCLUDED.streaming_until"
+    "  WHERE s.streaming_until IS NULL OR s.streaming_until <= clock_timestamp()"
+    "        OR s.streaming_reply = EXCLUDED.streaming_reply"
+    "  RETURNING 1),"
+    " newest AS ("
+    "  SELECT id, contents = $4 AS same FROM chats"
     "  WHERE session_uuid = $1 AND message_type = 'user' ORDER BY id DESC LIMIT 1),"
     " superseded AS ("
     "  UPDATE chats SET superseded_at = clock_timestamp()"
-    "  WHERE session_uuid = $1 AND message_type = 'assistant' AND superseded_at IS NULL"
+    "  WHERE $5::boolean AND EXISTS (SELECT 1 FROM claim) AND session_uuid = $1"
+    "    AND message_type = 'assistant' AND superseded_at IS NULL"
     "    AND id > (SELECT id FROM newest WHERE same) RETURNING id),"
     " inserted AS ("
     "  INSERT INTO chats (timestamp, session_uuid, message_type, contents)"
-    "  SELECT clock_timestamp(), $1, 'user', $2"
-    "  WHERE NOT EXISTS (SELECT 1 FROM newest WHERE same) RETURNING id),"
-    // A question never stored before may be the session's first message (see save_message).
-    " session AS ("
-    "  INSERT INTO sessions (session_uuid, document_name) SELECT $1, $3::text"
-    "  WHERE $3::text <> '' AND NOT EXISTS (SELECT 1 FROM newest) ON CONFLICT DO NOTHING)"
-    " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM superseded)";
+    "  SELECT clock_timestamp(), $1, 'user', $4"
+    "  WHERE EXISTS (SELECT 1 FROM claim)"
+    "    AND NOT ($5::boolean AND EXISTS (SELECT 1 FROM newest WHERE same))"
+    "  RETURNING id)"
+    " SELECT (SELECT yes FROM busy), EXISTS (SELECT 1 FROM admitted), EXISTS (SELECT 1 FROM claim),"
+    "  (SELECT count(*) FROM inserted), (SELECT count(*) FROM superseded),"
+    "  COALESCE((SELECT tokens FROM admitted), 0), (SELECT day FROM reserve),"
+    "  COALESCE((SELECT input_tokens + cache_creation_tokens + cache_read_tokens + output_tokens"
+    "            FROM token_usage WHERE day = (now() AT TIME ZONE 'UTC')::date), 0),"
+    "  CEIL(EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC')::date + 1)"
+    "       - (now() AT TIME ZONE 'UTC')))::bigint";
 
-QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
-                             const std::string& text, bool regenerate,
-                             const std::string& document_name) {
-  QuestionStore out;
-  if (!regenerate) {
-    out.error = save_message(pool, session_uuid, "user", text, document_name);
-    out.inserted = out.error.empty();
-    return out;
-  }
-  DbLease lease = pool.acquire();
-  if (!lease) {
-    out.error = lease.error();
-    return out;
-  }
-  PgResultPtr result = lease.exec(kRegenerateSql, {session_uuid, text, document_name});
-  if (!result_ok(result.get())) {
-    out.error = last_error(lease.get(), result.get());
-    return out;
-  }
-  out.inserted = text_at(result.get(), 0, 0) == "1";
-  out.superseded = std::atoi(text_at(result.get(), 0, 1).c_str());
-  return out;
+// The newest messages first, as many as fit in $2 bytes (at least one), with the count of
+// all of them; after the write above, so the question is the newest.
+const char* const kRecentHistorySql =
+    "SELECT message_type, contents, outcome, total FROM ("
+    "  SELECT id, message_type, contents, outcome, count(*) OVER () AS total,"
+    "         sum(octet_length(contents)) OVER (ORDER BY id DESC) - octet_length(contents) AS newer"
+    "  FROM chats WHERE session_uuid = $1 AND superseded_at IS NULL) h"
+    " WHERE newer < $2::bigint ORDER BY id DESC LIMIT 2000";
+
+const char* const kReleaseReservationSql =
+    "UPDATE token_usage SET reserved_tokens = GREATEST(0, reserved_tokens - $2::bigint)"
+    " WHERE day = $1::date";
+
+namespace {
+
+int64_t int_at(const PGresult* result, int row, int column) {
+  return std::strtoll(PQgetvalue(result, row, column), nullptr, 10);
 }
 
+void read_recent_history(const PGresult* result, ChatStart& start) {
+  const int rows = PQntuples(result);
+  start.history.resize(static_cast<size_t>(rows));
+  for (int row = 0; row < rows; ++row) {  // newest first in the result
+    StoredMessage& m = start.history[static_cast<size_t>(rows - 1 - row)];
+    m = {text_at(result, row, 0), text_at(result, row, 1), false, text_at(result, row, 2)};
+  }
+  if (rows > 0) start.older_messages = static_cast<size_t>(int_at(result, 0, 3) - rows);
+}
+
+}  // namespace
+
+Result<ChatStart> start_chat(DbPool& pool, const ChatStartRequest& r) {
+  DbLease lease = pool.acquire();
+  if (!lease) return Status::Error(lease.error());
+  const std::string regenerate = r.regenerate ? "true" : "false";
+  std::vector<PgResultPtr> results = lease.exec_all(
+      {{"SELECT resume, jd FROM documents WHERE name = $1 LIMIT 1", {r.document_name}},
+       {kStartChatSql,
+        {r.session_uuid, r.document_name, r.reply_uuid, r.question, regenerate,
+         std::to_string(r.max_tokens), std::to_string(r.history_bytes),
+         std::to_string(r.daily_budget), std::to_string(r.claim_seconds)}},
+       {kRecentHistorySql, {r.session_uuid, std::to_string(r.history_bytes)}}});
+  for (const PgResultPtr& result : results) {
+    if (!result_ok(result.get())) {
+      const PGresult* failed = result ? result.get() : nullptr;
+      return Status::Error(last_error(lease.get(), failed));
+    }
+  }
+  ChatStart start;
+  const PGresult* doc = results[0].get();
+  const PGresult* write = results[1].get();
+  if (PQntuples(doc) == 0) {
+    start.verdict = ChatStartVerdict::kNoDocument;
+    return start;
+  }
+  start.document = {r.document_name, text_at(doc, 0, 0), text_at(doc, 0, 1)};
+  const bool busy = text_at(write, 0, 0) == "t", admitted = text_at(write, 0, 1) == "t",
+             claimed = text_at(write, 0, 2) == "t";
+  start.question_stored = int_at(write, 0, 3) == 1;
+  start.superseded = static_cast<int>(int_at(write, 0, 4));
+  start.reserved_day = text_at(write, 0, 6);
+  start.reserved = start.reserved_day.empty() ? 0 : int_at(write, 0, 5);
+  start.used_today = int_at(write, 0, 7);
+  start.seconds_to_reset = int_at(write, 0, 8);
+  if (claimed) {
+    read_recent_history(results[2].get(), start);
+    return start;
+  }
+  start.verdict = busy || admitted ? ChatStartVerdict::kSessionBusy : ChatStartVerdict::kOverBudget;
+  if (start.reserved > 0) {  // reserved, then lost the claim to another worker: give it back
+    PgResultPtr released =
+        lease.exec(kReleaseReservationSql, {start.reserved_day, std::to_string(start.reserved)});
+    start.reserved = 0;
+  }
+  return start;
+}
 
 std::string test_connection(DbPool& pool) {
   std::string error;

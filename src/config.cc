@@ -175,6 +175,16 @@ ConfigResult load_config(const EnvLookup& env) {
   config.stream_capacity_set = !in.text("STREAM_CAPACITY").empty();
   config.max_message_chars = in.number("MAX_MESSAGE_CHARS", config.max_message_chars, 1, 100000);
   config.shutdown_grace_s = in.number("SHUTDOWN_GRACE_S", config.shutdown_grace_s, 0, 3600);
+  config.stop_timeout_s = in.number("STOP_TIMEOUT_S", config.stop_timeout_s, 1, 3600);
+  // Past the supervisor's limit the worker is killed with its replies unsaved.
+  if (config.shutdown_grace_s + kMinStoreSeconds > config.stop_timeout_s) {
+    in.fail("SHUTDOWN_GRACE_S=" + std::to_string(config.shutdown_grace_s) + " leaves " +
+            std::to_string(std::max(0, config.stop_timeout_s - config.shutdown_grace_s)) +
+            " s of the supervisor's STOP_TIMEOUT_S=" + std::to_string(config.stop_timeout_s) +
+            " to store the replies it stops (at least " + std::to_string(kMinStoreSeconds) +
+            " s are needed): lower SHUTDOWN_GRACE_S, or raise the supervisor's limit "
+            "(systemd TimeoutStopSec=, docker stop --time) and STOP_TIMEOUT_S with it");
+  }
   config.document_cache_ms = in.number("DOCUMENT_CACHE_MS", config.document_cache_ms, 0, 60000);
   // Up to the model's 200k context; below 1000 a session would forget its last exchange.
   config.history_max_tokens =

@@ -210,6 +210,11 @@ PgResultPtr DbLease::exec(const char* sql, const std::vector<std::string>& param
                      pool_ != nullptr ? pool_->config_.statement_timeout_ms : 0);
 }
 
+std::vector<PgResultPtr> DbLease::exec_all(const std::vector<Statement>& statements) const {
+  return exec_pipeline(conn_.get(), statements,
+                       pool_ != nullptr ? pool_->config_.statement_timeout_ms : 0);
+}
+
 namespace {
 
 std::vector<const char*> param_values(const std::vector<std::string>& params) {
@@ -260,29 +265,45 @@ std::vector<PgResultPtr> pipeline_results(PGconn* conn, size_t queries) {
 // never outlives the statement, nor reaches another client), and the server arms each
 // statement's timer when that statement's first message arrives, so the statement runs
 // with the new setting. One round trip, only parameterized statements.
-PgResultPtr exec_params(PGconn* conn, const char* sql, const std::vector<std::string>& params,
-                        int statement_timeout_ms) {
-  std::vector<const char*> values = param_values(params);
-  const int count = static_cast<int>(values.size());
-  if (statement_timeout_ms <= 0) {
-    return PgResultPtr(PQexecParams(conn, sql, count, nullptr, values.data(), nullptr, nullptr,
-                                    /*resultFormat=*/0));
-  }
-  if (PQenterPipelineMode(conn) != 1) return nullptr;
+std::vector<PgResultPtr> exec_pipeline(PGconn* conn, const std::vector<Statement>& statements,
+                                       int statement_timeout_ms) {
+  std::vector<PgResultPtr> results(statements.size());
+  if (PQenterPipelineMode(conn) != 1) return results;
   const std::string timeout = std::to_string(statement_timeout_ms);
   const char* timeout_value[] = {timeout.c_str()};
-  bool sent = PQsendQueryParams(conn, "SELECT set_config('statement_timeout', $1, true)", 1,
-                                nullptr, timeout_value, nullptr, nullptr, 0) == 1 &&
-              PQsendQueryParams(conn, sql, count, nullptr, values.data(), nullptr, nullptr, 0) ==
-                  1 &&
-              PQpipelineSync(conn) == 1;
-  std::vector<PgResultPtr> results;
-  if (sent) results = pipeline_results(conn, 2);
+  const size_t first = statement_timeout_ms > 0 ? 1 : 0;
+  bool sent = first == 0 ||
+              PQsendQueryParams(conn, "SELECT set_config('statement_timeout', $1, true)", 1,
+                                nullptr, timeout_value, nullptr, nullptr, 0) == 1;
+  for (const Statement& statement : statements) {
+    if (!sent) break;
+    std::vector<const char*> values = param_values(statement.params);
+    sent = PQsendQueryParams(conn, statement.sql, static_cast<int>(values.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0) == 1;
+  }
+  sent = sent && PQpipelineSync(conn) == 1;
+  std::vector<PgResultPtr> all;
+  if (sent) all = pipeline_results(conn, first + statements.size());
   PQexitPipelineMode(conn);  // fails only on a broken connection, which give_back discards
-  if (!sent) return nullptr;
-  // A failed setting aborts the statement; its own error says more than "aborted".
-  if (!result_ok(results[0].get())) return std::move(results[0]);
-  return std::move(results[1]);
+  if (!sent) return results;
+  // A failed setting aborts the statements; its own error says more than "aborted".
+  if (first == 1 && !result_ok(all[0].get())) {
+    results[0] = std::move(all[0]);
+    return results;
+  }
+  for (size_t i = 0; i < statements.size(); ++i) results[i] = std::move(all[first + i]);
+  return results;
+}
+
+PgResultPtr exec_params(PGconn* conn, const char* sql, const std::vector<std::string>& params,
+                        int statement_timeout_ms) {
+  if (statement_timeout_ms <= 0) {
+    std::vector<const char*> values = param_values(params);
+    return PgResultPtr(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr,
+                                    values.data(), nullptr, nullptr, /*resultFormat=*/0));
+  }
+  std::vector<PgResultPtr> results = exec_pipeline(conn, {{sql, params}}, statement_timeout_ms);
+  return std::move(results[0]);
 }
 
 bool result_ok(const PGresult* result) {

@@ -43,7 +43,9 @@ FcgiConnection::FcgiConnection(FcgiConnection&& other) noexcept
       request_id_(other.request_id_),
       gone_(other.gone_),
       pending_(std::move(other.pending_)),
-      sent_(other.sent_) {
+      sent_(other.sent_),
+      queued_total_(other.queued_total_),
+      written_total_(other.written_total_) {
   other.fd_ = -1;
   other.sent_ = 0;
 }
@@ -56,6 +58,8 @@ FcgiConnection& FcgiConnection::operator=(FcgiConnection&& other) noexcept {
     gone_ = other.gone_;
     pending_ = std::move(other.pending_);
     sent_ = other.sent_;
+    queued_total_ = other.queued_total_;
+    written_total_ = other.written_total_;
     other.fd_ = -1;
     other.sent_ = 0;
   }
@@ -69,19 +73,23 @@ void FcgiConnection::close_now() {
 
 void FcgiConnection::queue(std::string_view bytes) {
   if (gone_) return;
+  const size_t before = pending_.size();
   while (!bytes.empty()) {
     const size_t length = std::min(bytes.size(), kMaxRecordContent);
     append_header(pending_, kStdout, request_id_, length);
     pending_.append(bytes.data(), length);
     bytes.remove_prefix(length);
   }
+  queued_total_ += pending_.size() - before;
 }
 
 void FcgiConnection::queue_end() {
   if (gone_) return;
+  const size_t before = pending_.size();
   append_header(pending_, kStdout, request_id_, 0);
   append_header(pending_, kEndRequest, request_id_, 8);
   pending_.append(8, '\0');  // appStatus 0, FCGI_REQUEST_COMPLETE, reserved
+  queued_total_ += pending_.size() - before;
 }
 
 FcgiConnection::Drain FcgiConnection::drain() {
@@ -90,6 +98,7 @@ FcgiConnection::Drain FcgiConnection::drain() {
     ssize_t n = ::send(fd_, pending_.data() + sent_, pending_.size() - sent_, MSG_NOSIGNAL);
     if (n > 0) {
       sent_ += static_cast<size_t>(n);
+      written_total_ += static_cast<uint64_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -149,6 +158,21 @@ void FcgiConnection::close_gracefully(std::chrono::milliseconds linger) {
     }
   }
   close_now();
+}
+
+void FcgiConnection::half_close() {
+  if (fd_ >= 0 && !gone_ && ::shutdown(fd_, SHUT_WR) != 0) gone_ = true;
+}
+
+bool FcgiConnection::read_to_end() {
+  if (fd_ < 0 || gone_) return true;
+  char discard[512];
+  for (;;) {
+    ssize_t n = ::recv(fd_, discard, sizeof(discard), 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+  }
 }
 
 }  // namespace resume_chat

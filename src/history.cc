@@ -2,6 +2,8 @@
 // the token budget on what each request re-sends.
 #include "resume_chat/history.h"
 
+#include "resume_chat/reply_outcome.h"
+
 namespace resume_chat {
 namespace {
 
@@ -12,6 +14,14 @@ bool is_blank(const std::string& text) {
 bool is_turn(const StoredMessage& row) {
   return (row.message_type == "user" || row.message_type == "assistant") && !row.superseded &&
          !is_blank(row.contents);
+}
+
+// A reply that did not finish goes back to Claude as what it is, never as a finished answer.
+std::string turn_text(const StoredMessage& row) {
+  if (row.message_type != "assistant") return row.contents;
+  std::optional<ReplyOutcome> outcome = parse_outcome(row.outcome);
+  const std::string_view note = history_note(outcome.value_or(ReplyOutcome::kFailed));
+  return note.empty() ? row.contents : row.contents + "\n\n" + std::string(note);
 }
 
 }  // namespace
@@ -27,9 +37,9 @@ std::vector<ChatTurn> format_message_history(const std::vector<StoredMessage>& r
     previous = &row;
     if (repeated) continue;
     if (!turns.empty() && turns.back().role == row.message_type) {
-      turns.back().text += "\n\n" + row.contents;
+      turns.back().text += "\n\n" + turn_text(row);
     } else {
-      turns.push_back({row.message_type, row.contents});
+      turns.push_back({row.message_type, turn_text(row)});
     }
   }
   while (!turns.empty() && turns.back().role != "user") turns.pop_back();

@@ -5,6 +5,7 @@
 #include <fcgiapp.h>
 
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <string>
 
@@ -82,6 +83,51 @@ std::string check_anthropic(UpstreamEngine& engine, const Config& config) {
          check.detail + "): check ANTHROPIC_BASE_URL";
 }
 
+// Everything after the configuration, in one scope so that every libcurl handle is destroyed
+// before curl_global_cleanup.
+int serve(const Config& config, const StreamCapacity& capacity) {
+  install_escape_policy();
+  DbPool pool(config.database);
+  if (auto error = check_database(pool, config); !error.empty()) {
+    return fail(kDatabase, error);
+  }
+  const ClaudeConfig claude = claude_config(config);
+  auto engine = std::make_unique<UpstreamEngine>(
+      claude, UpstreamEngine::limits_for(claude, config.stream_capacity));
+  if (auto error = check_schema(pool); !error.empty()) return fail(kDatabase, error);
+  if (auto error = engine->start(); !error.empty()) return fail(kAnthropic, error);
+  if (auto error = check_anthropic(*engine, config); !error.empty()) return fail(kAnthropic, error);
+  PromptTemplate prompt(config.prompt_template);
+  if (!prompt.exists()) {
+    return fail(kTemplate, "system prompt template not found at " + config.prompt_template +
+                               ": restore the file or set PROMPT_TEMPLATE");
+  }
+  auto page = PageRenderer::load(config.templates_dir);
+  if (!page) {
+    return fail(kTemplate, "page template not found at " + config.templates_dir +
+                               "/page.mustache: run from the project directory or set "
+                               "TEMPLATES_DIR");
+  }
+
+  FCGX_Init();
+  FcgiServer server;
+  if (auto error = server.listen(config.fcgi_socket); !error.empty()) {
+    return fail(kListen, error);
+  }
+  App app(config, pool, std::move(*page), prompt, std::move(engine));
+  LogLine("info").add("msg", "ready").add("listen", server.endpoint())
+      .add("threads", config.threads).add("stream_capacity", config.stream_capacity)
+      .add("open_files_limit", capacity.open_files_limit).add("model", config.claude_model).emit();
+  server.serve(config.threads, [&app](Exchange& exchange) { app.handle(exchange); }, nullptr);
+  // No request is in progress now. Streams in flight get the grace period, then end as
+  // `shutdown`; every reply is stored before the supervisor's kill (STOP_TIMEOUT_S).
+  const auto kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(config.stop_timeout_s);
+  app.drain(std::chrono::seconds(config.shutdown_grace_s), kill_at);
+  pool.close();
+  log_event("info", "stopped");
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,47 +148,7 @@ int main(int argc, char** argv) {
   const Config& config = *loaded.config;
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  install_escape_policy();
-  DbPool pool(config.database);
-  if (auto error = check_database(pool, config); !error.empty()) {
-    return fail(kDatabase, error);
-  }
-  EndedStreams ended;
-  const ClaudeConfig claude = claude_config(config);
-  UpstreamEngine engine(claude,
-                        [&ended](std::unique_ptr<ReplyStream> stream) { ended.push(std::move(stream)); },
-                        UpstreamEngine::limits_for(claude, config.stream_capacity));
-  if (auto error = check_schema(pool); !error.empty()) return fail(kDatabase, error);
-  if (auto error = engine.start(); !error.empty()) return fail(kAnthropic, error);
-  if (auto error = check_anthropic(engine, config); !error.empty()) return fail(kAnthropic, error);
-  PromptTemplate prompt(config.prompt_template);
-  if (!prompt.exists()) {
-    return fail(kTemplate, "system prompt template not found at " + config.prompt_template +
-                               ": restore the file or set PROMPT_TEMPLATE");
-  }
-  auto page = PageRenderer::load(config.templates_dir);
-  if (!page) {
-    return fail(kTemplate, "page template not found at " + config.templates_dir +
-                               "/page.mustache: run from the project directory or set "
-                               "TEMPLATES_DIR");
-  }
-
-  FCGX_Init();
-  FcgiServer server;
-  if (auto error = server.listen(config.fcgi_socket); !error.empty()) {
-    return fail(kListen, error);
-  }
-  App app(config, pool, std::move(*page), prompt, engine, ended);
-  LogLine("info").add("msg", "ready").add("listen", server.endpoint())
-      .add("threads", config.threads).add("stream_capacity", config.stream_capacity)
-      .add("open_files_limit", capacity.open_files_limit).add("model", config.claude_model).emit();
-  server.serve(config.threads, [&app](Exchange& exchange) { app.handle(exchange); }, nullptr);
-  // No request is in progress now. Streams in flight get the grace period, then end as
-  // cancelled (their partial replies are stored), so the worker exits in bounded time.
-  app.drain(std::chrono::seconds(config.shutdown_grace_s));
-  engine.stop();
-  pool.close();
-  curl_global_cleanup();
-  log_event("info", "stopped");
-  return kOk;
+  int exit_code = serve(config, capacity);
+  curl_global_cleanup();  // after every curl handle is gone (serve's scope)
+  return exit_code;
 }

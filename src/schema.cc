@@ -1,6 +1,8 @@
 // The startup check of the migrations' tables and grants, in one round trip.
 #include "resume_chat/schema.h"
 
+#include <iterator>
+
 namespace resume_chat {
 namespace {
 
@@ -14,7 +16,17 @@ const char* const kSchemaSql =
     "WHEN has_table_privilege('token_usage', 'SELECT') AND has_table_privilege('token_usage', "
     "'INSERT') AND has_table_privilege('token_usage', 'UPDATE') THEN 'ok' ELSE 'denied' END, "
     "CASE WHEN to_regclass('sessions') IS NULL THEN 'missing' "
-    "WHEN has_table_privilege('sessions', 'INSERT') THEN 'ok' ELSE 'denied' END";
+    "WHEN has_table_privilege('sessions', 'INSERT') THEN 'ok' ELSE 'denied' END, "
+    "CASE WHEN NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'chats'::regclass "
+    "AND attname = 'reply_uuid' AND NOT attisdropped) OR to_regclass('sessions') IS NULL "
+    "OR NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('sessions') "
+    "AND attname = 'streaming_reply' AND NOT attisdropped) "
+    "OR NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('token_usage') "
+    "AND attname = 'reserved_tokens' AND NOT attisdropped) THEN 'missing' "
+    "WHEN has_column_privilege('sessions', 'streaming_reply', 'UPDATE') AND "
+    "has_column_privilege('sessions', 'streaming_until', 'UPDATE') AND "
+    "has_column_privilege('sessions', 'streaming_until', 'SELECT') AND "
+    "has_column_privilege('sessions', 'session_uuid', 'SELECT') THEN 'ok' ELSE 'denied' END";
 
 struct Requirement {
   const char* what;
@@ -22,7 +34,9 @@ struct Requirement {
 };
 const Requirement kRequired[] = {{"column chats.superseded_at", "migrations/003_superseded_replies.sql"},
                                  {"table token_usage", "migrations/004_token_usage.sql"},
-                                 {"table sessions", "migrations/005_sessions.sql"}};
+                                 {"table sessions", "migrations/005_sessions.sql"},
+                                 {"reply outcomes and session claims",
+                                  "migrations/006_reply_outcomes.sql"}};
 
 }  // namespace
 
@@ -33,7 +47,7 @@ std::string check_schema(DbPool& pool) {
   if (!result_ok(result.get()) || PQntuples(result.get()) != 1) {
     return "cannot check the database schema: " + last_error(lease.get(), result.get());
   }
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < static_cast<int>(std::size(kRequired)); ++i) {
     const std::string state = PQgetvalue(result.get(), 0, i);
     const Requirement& need = kRequired[i];
     if (state == "missing") {

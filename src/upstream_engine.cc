@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <random>
 
 #include "resume_chat/chat_events.h"
@@ -54,7 +55,10 @@ long long micros_since(Clock::time_point start) {
 std::string ReplyStream::event_for(std::string_view text) const { return token_event(text); }
 
 struct UpstreamEngine::Transfer {
-  enum class Phase { kBackoff, kActive, kDraining, kDone };
+  // kBackoff and kActive: the API's part; kDraining: its text still being written;
+  // kConcluding: waiting for the owner's conclude(); kClosing: the last event and the
+  // FastCGI end being written, then the linger; kClosed: handed back this turn.
+  enum class Phase { kBackoff, kActive, kDraining, kConcluding, kClosing, kClosed };
 
   std::unique_ptr<ReplyStream> stream;     // null for a key-check probe
   std::promise<KeyCheck>* probe = nullptr;
@@ -63,10 +67,20 @@ struct UpstreamEngine::Transfer {
   Phase phase = Phase::kActive;
   CancelReason cancelled = CancelReason::kNone;
   bool timed_out = false;
-  bool watching_writable = false;
+  bool late_told = false;
+  bool half_closed = false;
+  uint32_t watched = 0;  // the epoll events asked for on the downstream connection
   int retries = 0;
-  Clock::time_point last_byte, last_write, last_output_progress, retry_at;
+  Clock::time_point last_byte, last_write, last_output_progress, retry_at, phase_since;
+  // Where each forwarded piece of text ends, in the connection's bytes and in reply.text:
+  // the text has reached the reader once the connection has written past its bytes.
+  std::deque<std::pair<uint64_t, size_t>> text_marks;
   char error[CURL_ERROR_SIZE] = {0};
+
+  void enter(Phase next) {
+    phase = next;
+    phase_since = Clock::now();
+  }
 };
 
 namespace {
@@ -105,9 +119,8 @@ int on_timer_cb(CURLM*, long timeout_ms, void* engine) {
 
 }  // namespace
 
-UpstreamEngine::UpstreamEngine(ClaudeConfig config, Finished on_finished, EngineLimits limits)
+UpstreamEngine::UpstreamEngine(ClaudeConfig config, EngineLimits limits)
     : config_(std::move(config)),
-      on_finished_(std::move(on_finished)),
       limits_(limits),
       url_(config_.base_url + "/v1/messages"),
       probe_url_(config_.base_url + "/v1/models?limit=1") {}
@@ -126,6 +139,9 @@ EngineLimits UpstreamEngine::limits_for(const ClaudeConfig& config, int stream_c
 
 UpstreamEngine::~UpstreamEngine() {
   stop();
+  for (auto& [raw, transfer] : transfers_) {
+    if (transfer->easy) curl_multi_remove_handle(multi_, transfer->easy.get());
+  }
   transfers_.clear();  // easy handles are cleaned up before the multi handle
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
   if (share_ != nullptr) curl_share_cleanup(share_);
@@ -146,7 +162,9 @@ std::string UpstreamEngine::start() {
   epoll_event wake{};
   wake.events = EPOLLIN;
   wake.data.u64 = kWakeTag;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake);
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) {
+    return std::string("cannot start the upstream engine: epoll_ctl: ") + std::strerror(errno);
+  }
   // One thread uses these handles, so the share needs no lock callbacks.
   curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
@@ -172,27 +190,47 @@ void UpstreamEngine::stop() {
   thread_.join();
 }
 
-void UpstreamEngine::post(std::function<void()> command) {
-  {
-    std::lock_guard<std::mutex> lock(inbox_mu_);
-    inbox_.push_back(std::move(command));
-  }
+void UpstreamEngine::wake() {
   const uint64_t one = 1;
   ssize_t ignored = write(wake_fd_, &one, sizeof(one));
   (void)ignored;  // a full counter still wakes the thread
 }
 
+void UpstreamEngine::post(std::function<void()> command) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.commands.push_back(std::move(command));
+  }
+  wake();
+}
+
 void UpstreamEngine::submit(std::unique_ptr<ReplyStream> stream) {
   ++active_;
-  ReplyStream* raw = stream.release();
-  post([this, raw] { adopt(std::unique_ptr<ReplyStream>(raw)); });
+  stream->id = next_id_++;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.submitted.push_back(std::move(stream));
+  }
+  wake();
+}
+
+void UpstreamEngine::set_hooks(EngineHooks hooks) {
+  post([this, hooks = std::move(hooks)] { hooks_ = hooks; });
+}
+
+void UpstreamEngine::conclude(uint64_t stream_id, std::string last_event) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.concluded.emplace_back(stream_id, std::move(last_event));
+  }
+  wake();
 }
 
 void UpstreamEngine::cancel_all(CancelReason why) {
   post([this, why] {
     refuse_new_ = why;
     for (auto& [raw, transfer] : transfers_) {
-      if (transfer->stream && transfer->phase != Transfer::Phase::kDone) cancel(*transfer, why);
+      if (transfer->stream) cancel(*transfer, why);
     }
   });
 }
@@ -209,23 +247,33 @@ KeyCheck UpstreamEngine::check_api_key(std::chrono::seconds timeout) {
 void UpstreamEngine::run() {
   std::vector<epoll_event> events(kMaxEvents);
   while (!quit_) {
-    int ready = epoll_wait(epoll_fd_, events.data(), kMaxEvents, next_timeout_ms());
-    for (int i = 0; i < ready; ++i) {
-      try {
-        dispatch(events[i].data.u64, events[i].events);
-      } catch (const std::exception& e) {  // bad_alloc: log, keep serving the others
-        log_event("error", std::string("upstream engine: ") + e.what());
-      }
+    try {
+      run_once(events);
+    } catch (const std::exception& e) {  // bad_alloc: log, keep serving the others
+      log_event("error", std::string("upstream engine: ") + e.what());
+    } catch (...) {
+      log_event("error", "upstream engine: unknown exception");
     }
-    int running = 0;
-    if (curl_deadline_ && Clock::now() >= *curl_deadline_) {
-      curl_deadline_.reset();
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
-    read_completions();
-    if (Clock::now() >= next_tick_) tick();
-    hand_off_finished();
   }
+}
+
+void UpstreamEngine::run_once(std::vector<epoll_event>& events) {
+  int ready = epoll_wait(epoll_fd_, events.data(), kMaxEvents, next_timeout_ms());
+  for (int i = 0; i < ready; ++i) {
+    try {
+      dispatch(events[i].data.u64, events[i].events);
+    } catch (const std::exception& e) {
+      log_event("error", std::string("upstream engine: ") + e.what());
+    }
+  }
+  int running = 0;
+  if (curl_deadline_ && Clock::now() >= *curl_deadline_) {
+    curl_deadline_.reset();
+    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+  }
+  read_completions();
+  if (Clock::now() >= next_tick_) tick();
+  release_closed();
 }
 
 int UpstreamEngine::next_timeout_ms() const {
@@ -253,22 +301,64 @@ void UpstreamEngine::dispatch(uint64_t tag, uint32_t events) {
     curl_multi_socket_action(multi_, static_cast<curl_socket_t>(tag & ~kCurlTag), flags, &running);
     return;
   }
-  auto* transfer = reinterpret_cast<Transfer*>(tag);
-  if (transfer->phase == Transfer::Phase::kDone) return;
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    cancel(*transfer, CancelReason::kClientGone);
-  } else if (events & EPOLLOUT) {
-    write_downstream(*transfer);
+  Transfer& t = *reinterpret_cast<Transfer*>(tag);
+  switch (t.phase) {
+    case Transfer::Phase::kClosed:
+      return;
+    case Transfer::Phase::kClosing:
+      if (t.half_closed) {  // the linger: read until nginx closes its end
+        if (t.stream->downstream.read_to_end()) close_now(t);
+      } else if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        close_now(t);  // nginx left before the last event: nothing more to say
+      } else if (events & EPOLLOUT) {
+        write_downstream(t);
+      }
+      return;
+    case Transfer::Phase::kConcluding:
+      // Nothing more is written until conclude(); stop watching a connection that is gone.
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        t.stream->downstream.peer_closed();
+        watch(t, 0);
+      } else if (events & EPOLLOUT) {
+        write_downstream(t);
+      }
+      return;
+    default:
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        cancel(t, CancelReason::kClientGone);
+      } else if (events & EPOLLOUT) {
+        write_downstream(t);
+      }
   }
 }
 
 void UpstreamEngine::run_inbox() {
-  std::vector<std::function<void()>> commands;
+  Inbox work;
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
-    commands.swap(inbox_);
+    std::swap(work, inbox_);
   }
-  for (auto& command : commands) command();
+  // Commands first: hooks set and cancel_all said before a stream in the same batch is adopted.
+  for (auto& command : work.commands) command();
+  for (auto& stream : work.submitted) {
+    try {
+      adopt(std::move(stream));
+    } catch (const std::exception& e) {  // not adopted: the owner still gets it back
+      log_event("error", std::string("upstream engine: cannot adopt a stream: ") + e.what());
+      if (stream) {
+        --active_;
+        stream->reply.status = ReplyStatus::kCancelled;
+        stream->reply.cancel_reason = CancelReason::kInternalError;
+        hooks_.closed(std::move(stream));
+      }
+    }
+  }
+  for (auto& [id, last_event] : work.concluded) {
+    auto found = by_id_.find(id);
+    if (found != by_id_.end() && found->second->phase == Transfer::Phase::kConcluding) {
+      start_closing(*found->second, last_event);
+    }
+  }
 }
 
 void UpstreamEngine::on_socket(curl_socket_t socket, int what, void* registered) {
@@ -299,19 +389,22 @@ void UpstreamEngine::on_timer(long timeout_ms) {
 void UpstreamEngine::adopt(std::unique_ptr<ReplyStream> stream) {
   auto owned = std::make_unique<Transfer>();
   Transfer& t = *owned;
+  by_id_.emplace(stream->id, &t);
   t.stream = std::move(stream);
-  t.phase = Transfer::Phase::kBackoff;  // not started: cancel() needs no transfer to abort
+  t.enter(Transfer::Phase::kBackoff);  // not started: cancel() needs no transfer to abort
   t.last_write = t.last_output_progress = Clock::now();
   transfers_.emplace(&t, std::move(owned));
   epoll_event event{};
   event.events = EPOLLRDHUP;
   event.data.ptr = &t;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, t.stream->downstream.fd(), &event) != 0) {
+    t.stream->downstream.peer_closed();
     cancel(t, CancelReason::kClientGone);
     return;
   }
+  t.watched = EPOLLRDHUP;
   write_downstream(t);  // the head the chat route queued
-  if (t.phase == Transfer::Phase::kDone) return;
+  if (t.phase != Transfer::Phase::kBackoff) return;
   if (refuse_new_ != CancelReason::kNone) {
     cancel(t, refuse_new_);
     return;
@@ -319,39 +412,46 @@ void UpstreamEngine::adopt(std::unique_ptr<ReplyStream> stream) {
   start_attempt(t);
 }
 
-// The CAs to trust: ANTHROPIC_CA_FILE, else the bundle libcurl was built with. No CA
-// directory: libcurl caches a CA store per multi handle only when it comes from a file alone,
-// and Debian's libcurl also sets /etc/ssl/certs as its CApath, which would have every new
+// One easy handle's settings, for a stream's attempt and for the key check alike. The CAs
+// to trust: ANTHROPIC_CA_FILE, else the bundle libcurl was built with. No CA directory:
+// libcurl caches a CA store per multi handle only when it comes from a file alone, and
+// Debian's libcurl also sets /etc/ssl/certs as its CApath, which would have every new
 // connection parse the whole bundle again.
-void UpstreamEngine::set_trust(CURL* easy) const {
+bool UpstreamEngine::new_easy(Transfer& t, const std::string& url, curl_slist* headers,
+                              long timeout_s) {
+  t.easy.reset(curl_easy_init());
+  t.error[0] = '\0';
+  CURL* easy = t.easy.get();
+  if (easy == nullptr) return false;
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(easy, CURLOPT_SHARE, share_);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   if (!config_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
   curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT, timeout_s);
+  return true;
 }
 
 void UpstreamEngine::start_attempt(Transfer& t) {
   t.attempt = std::make_unique<ApiAttempt>([this, &t](std::string_view text) {
     return forward(t, text);
   });
-  t.easy.reset(curl_easy_init());
-  t.phase = Transfer::Phase::kActive;
+  t.enter(Transfer::Phase::kActive);
   t.timed_out = false;
-  t.error[0] = '\0';
   t.last_byte = Clock::now();
-  CURL* easy = t.easy.get();
-  if (easy == nullptr) {
+  if (!new_easy(t, url_, headers_, config_.total_timeout_s)) {
     t.attempt->classify("out of memory (curl_easy_init)", false, t.stream->reply);
-    finish(t);
+    t.easy.reset();
+    drain_rest(t);
     return;
   }
+  CURL* easy = t.easy.get();
   const std::string& body = t.stream->api_body;
-  curl_easy_setopt(easy, CURLOPT_URL, url_.c_str());
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
-  curl_easy_setopt(easy, CURLOPT_SHARE, share_);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);  // wait to multiplex rather than connect anew
-  set_trust(easy);
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_);
   curl_easy_setopt(easy, CURLOPT_POST, 1L);
   curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());  // not copied: lives in the stream
   curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
@@ -359,37 +459,35 @@ void UpstreamEngine::start_attempt(Transfer& t) {
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, config_.connect_timeout_s);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT, config_.total_timeout_s);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_multi_add_handle(multi_, easy);
+  if (CURLMcode added = curl_multi_add_handle(multi_, easy); added != CURLM_OK) {
+    t.attempt->classify(std::string("curl_multi_add_handle: ") + curl_multi_strerror(added), false,
+                        t.stream->reply);
+    t.easy.reset();
+    t.attempt.reset();
+    drain_rest(t);
+  }
 }
 
 void UpstreamEngine::start_probe(std::promise<KeyCheck>* result, std::chrono::seconds timeout) {
   auto owned = std::make_unique<Transfer>();
   Transfer& t = *owned;
   t.probe = result;
-  t.easy.reset(curl_easy_init());
-  if (!t.easy) {
+  if (!new_easy(t, probe_url_, probe_headers_, static_cast<long>(timeout.count()))) {
     result->set_value({KeyStatus::kUnreachable, 0, "curl_easy_init failed"});
     return;
   }
   CURL* easy = t.easy.get();
-  curl_easy_setopt(easy, CURLOPT_URL, probe_url_.c_str());
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
-  curl_easy_setopt(easy, CURLOPT_SHARE, share_);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  set_trust(easy);
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, probe_headers_);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT, static_cast<long>(timeout.count()));
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION,
                    +[](char*, size_t size, size_t count, void*) { return size * count; });
+  if (CURLMcode added = curl_multi_add_handle(multi_, easy); added != CURLM_OK) {
+    result->set_value({KeyStatus::kUnreachable, 0,
+                       std::string("curl_multi_add_handle: ") + curl_multi_strerror(added)});
+    return;
+  }
   transfers_.emplace(&t, std::move(owned));
-  curl_multi_add_handle(multi_, easy);
 }
 
 namespace {
@@ -453,12 +551,12 @@ void UpstreamEngine::end_attempt(Transfer& t) {
   t.easy.reset();
   t.attempt.reset();
   if (!step.retry) {
-    finish(t);
+    drain_rest(t);
     return;
   }
   ++t.retries;
   ++retries_;
-  t.phase = Transfer::Phase::kBackoff;
+  t.enter(Transfer::Phase::kBackoff);
   t.retry_at = Clock::now() + milliseconds(step.delay_ms);
 }
 
@@ -477,37 +575,71 @@ void UpstreamEngine::cancel(Transfer& t, CancelReason why) {
       t.cancelled = why;
       t.stream->reply.status = ReplyStatus::kCancelled;
       t.stream->reply.cancel_reason = why;
-      finish(t);
+      drain_rest(t);
       break;
     case Transfer::Phase::kDraining:
-      hand_off(t);  // the reader is gone or will not take the rest
+      // The API had finished; the reader is gone or will not take the rest. Why it did not
+      // get it all decides the reply's outcome (reply_outcome.h).
+      if (t.stream->reply.cancel_reason == CancelReason::kNone) t.stream->reply.cancel_reason = why;
+      await_conclusion(t);
       break;
-    case Transfer::Phase::kDone:
+    default:  // the reply is over already
       break;
   }
 }
 
-void UpstreamEngine::finish(Transfer& t) {
-  t.phase = Transfer::Phase::kDraining;
+// The API's part is over: what is still pending goes to the reader first.
+void UpstreamEngine::drain_rest(Transfer& t) {
+  t.enter(Transfer::Phase::kDraining);
   FcgiConnection& out = t.stream->downstream;
-  if (out.gone() || out.pending() == 0) hand_off(t);
+  if (out.gone() || out.pending() == 0) await_conclusion(t);
 }
 
-void UpstreamEngine::hand_off(Transfer& t) {
-  if (t.phase == Transfer::Phase::kDone) return;
-  t.phase = Transfer::Phase::kDone;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t.stream->downstream.fd(), nullptr);
-  finished_.push_back(&t);
+void UpstreamEngine::await_conclusion(Transfer& t) {
+  t.enter(Transfer::Phase::kConcluding);
+  watch(t, t.stream->downstream.gone() ? 0u : static_cast<uint32_t>(EPOLLRDHUP));
+  try {
+    hooks_.ended(*t.stream);
+  } catch (const std::exception& e) {  // the owner could not take it: end the response anyway
+    log_event("error", std::string("upstream engine: ended hook: ") + e.what());
+    start_closing(t, "");
+  }
 }
 
-void UpstreamEngine::hand_off_finished() {
-  for (Transfer* t : finished_) {
+void UpstreamEngine::start_closing(Transfer& t, const std::string& last_event) {
+  t.enter(Transfer::Phase::kClosing);
+  FcgiConnection& out = t.stream->downstream;
+  if (out.gone()) {
+    close_now(t);
+    return;
+  }
+  out.queue(last_event);
+  out.queue_end();
+  write_downstream(t);
+}
+
+void UpstreamEngine::close_now(Transfer& t) {
+  watch(t, 0);
+  t.stream->downstream.close();
+  t.enter(Transfer::Phase::kClosed);
+  closed_.push_back(&t);
+}
+
+// After the turn's events: the closed streams go back to their owner. The count drops only
+// after the hook, so whoever waits for active() == 0 never races a hook still running.
+void UpstreamEngine::release_closed() {
+  for (Transfer* t : closed_) {
     std::unique_ptr<ReplyStream> stream = std::move(t->stream);
+    by_id_.erase(stream->id);
     transfers_.erase(t);
-    on_finished_(std::move(stream));
+    try {
+      hooks_.closed(std::move(stream));
+    } catch (const std::exception& e) {
+      log_event("error", std::string("upstream engine: closed hook: ") + e.what());
+    }
     --active_;
   }
-  finished_.clear();
+  closed_.clear();
 }
 
 // A piece of reply text from the API: to the reader at once. False stops the transfer.
@@ -525,6 +657,7 @@ bool UpstreamEngine::forward(Transfer& t, std::string_view text) {
   if (++s.tokens_forwarded == 1) s.first_token_us = micros_since(s.accepted);
   s.reply.text.append(text.data(), text.size());
   s.downstream.queue(event);
+  t.text_marks.emplace_back(s.downstream.bytes_queued(), s.reply.text.size());
   t.last_write = Clock::now();
   write_downstream(t);
   return true;
@@ -537,62 +670,120 @@ void UpstreamEngine::write_downstream(Transfer& t) {
   if (out.pending() < before || result == FcgiConnection::Drain::kDone) {
     t.last_output_progress = Clock::now();
   }
+  while (!t.text_marks.empty() && t.text_marks.front().first <= out.bytes_written()) {
+    t.stream->text_written = t.text_marks.front().second;
+    t.text_marks.pop_front();
+  }
+  const bool watching_read = t.phase == Transfer::Phase::kClosing;
   switch (result) {
     case FcgiConnection::Drain::kDone:
-      watch_writable(t, false);
-      if (t.phase == Transfer::Phase::kDraining) hand_off(t);
+      if (t.phase == Transfer::Phase::kDraining) {
+        await_conclusion(t);
+      } else if (t.phase == Transfer::Phase::kClosing && !t.half_closed) {
+        out.half_close();
+        t.half_closed = true;
+        t.phase_since = Clock::now();  // the linger starts
+        if (out.read_to_end()) {
+          close_now(t);
+        } else {
+          watch(t, EPOLLIN | EPOLLRDHUP);
+        }
+      } else if (!watching_read) {
+        watch(t, EPOLLRDHUP);
+      }
       break;
     case FcgiConnection::Drain::kBlocked:
-      watch_writable(t, true);
+      watch(t, EPOLLOUT | EPOLLRDHUP);
       break;
     case FcgiConnection::Drain::kGone:
       if (t.phase == Transfer::Phase::kDraining) {
-        hand_off(t);
-      } else if (t.phase != Transfer::Phase::kActive) {
         cancel(t, CancelReason::kClientGone);
+      } else if (t.phase == Transfer::Phase::kClosing) {
+        close_now(t);
+      } else if (t.phase == Transfer::Phase::kBackoff) {
+        cancel(t, CancelReason::kClientGone);
+      } else if (t.phase == Transfer::Phase::kConcluding) {
+        watch(t, 0);
       }  // active: the next forward() sees it and stops the transfer from its callback
       break;
   }
 }
 
-void UpstreamEngine::watch_writable(Transfer& t, bool on) {
-  if (t.watching_writable == on) return;
+// The epoll events wanted on a stream's connection; 0 takes it out of the set (EPOLLHUP is
+// reported whatever is asked, so a closed connection must not stay in it).
+void UpstreamEngine::watch(Transfer& t, uint32_t events) {
+  if (t.watched == events) return;
+  const int fd = t.stream->downstream.fd();
   epoll_event event{};
-  event.events = EPOLLRDHUP | (on ? EPOLLOUT : 0u);
+  event.events = events;
   event.data.ptr = &t;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, t.stream->downstream.fd(), &event);
-  t.watching_writable = on;
+  int op = events == 0 ? EPOLL_CTL_DEL : t.watched == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+  if (fd >= 0 && epoll_ctl(epoll_fd_, op, fd, &event) != 0 && op != EPOLL_CTL_DEL) {
+    // Without its events the stream would hang: treat the reader as gone.
+    t.stream->downstream.peer_closed();
+    log_event("error", std::string("upstream engine: epoll_ctl: ") + std::strerror(errno));
+  }
+  t.watched = events;
 }
 
 void UpstreamEngine::tick() {
   const auto now = Clock::now();
   next_tick_ = now + kTick;
-  const auto idle_limit = std::chrono::seconds(config_.idle_timeout_s);
-  // Nothing below adds or erases a transfer (ended ones wait in finished_), so the map can
-  // be walked as it is.
+  // Nothing below erases a transfer (closed ones wait in closed_), so the map can be walked
+  // as it is.
   for (auto& [t, owned] : transfers_) {
-    if (!t->stream || t->phase == Transfer::Phase::kDone) continue;
-    FcgiConnection& out = t->stream->downstream;
-    if (out.pending() > 0 && now - t->last_output_progress >= limits_.reader_stall) {
-      cancel(*t, CancelReason::kClientTooSlow);
-      continue;
-    }
-    if (t->phase == Transfer::Phase::kActive && now - t->last_byte >= idle_limit) {
-      t->timed_out = true;
-      curl_multi_remove_handle(multi_, t->easy.get());
-      end_attempt(*t);
-      continue;
-    }
-    if (t->phase == Transfer::Phase::kBackoff && now >= t->retry_at) {
-      t->stream->reply = Reply{};
-      start_attempt(*t);
-      continue;
-    }
-    if (t->phase != Transfer::Phase::kDraining && now - t->last_write >= limits_.heartbeat) {
-      out.queue(kPingComment);
-      t->last_write = now;
-      write_downstream(*t);
-    }
+    if (t->stream) tick_stream(*t, now);
+  }
+}
+
+void UpstreamEngine::tick_stream(Transfer& t, Clock::time_point now) {
+  FcgiConnection& out = t.stream->downstream;
+  switch (t.phase) {
+    case Transfer::Phase::kClosed:
+      return;
+    case Transfer::Phase::kClosing:
+      if (now - t.phase_since >= (t.half_closed ? limits_.close_linger : limits_.last_write_stall)) {
+        close_now(t);
+      }
+      return;
+    case Transfer::Phase::kConcluding:
+      if (out.gone()) return;
+      if (!t.late_told && now - t.phase_since >= limits_.late_after) {
+        t.late_told = true;
+        out.queue(t.stream->late_event());
+        t.last_write = now;
+        write_downstream(t);
+      } else if (now - t.last_write >= limits_.heartbeat) {
+        out.queue(kPingComment);
+        t.last_write = now;
+        write_downstream(t);
+      }
+      return;
+    default:
+      break;
+  }
+  if (out.pending() > 0 && now - t.last_output_progress >= limits_.reader_stall) {
+    cancel(t, CancelReason::kClientTooSlow);
+    return;
+  }
+  if (t.phase == Transfer::Phase::kActive &&
+      now - t.last_byte >= std::chrono::seconds(config_.idle_timeout_s)) {
+    t.timed_out = true;
+    curl_multi_remove_handle(multi_, t.easy.get());
+    end_attempt(t);
+    return;
+  }
+  if (t.phase == Transfer::Phase::kBackoff && now >= t.retry_at) {
+    t.stream->reply = Reply{};
+    t.stream->text_written = 0;
+    t.text_marks.clear();
+    start_attempt(t);
+    return;
+  }
+  if (t.phase != Transfer::Phase::kDraining && now - t.last_write >= limits_.heartbeat) {
+    out.queue(kPingComment);
+    t.last_write = now;
+    write_downstream(t);
   }
 }
 

@@ -164,3 +164,26 @@ BOOST_AUTO_TEST_CASE(a_long_run_of_failed_turns_is_bounded) {
   BOOST_TEST(text.compare(text.size() - 12, 12, "the question") == 0);
   BOOST_TEST(text.front() == 'P');  // row 15 ('A' + 15) is the oldest kept
 }
+
+BOOST_AUTO_TEST_CASE(unfinished_replies_reach_claude_with_a_note_never_as_finished) {
+  auto turns = format_message_history({{"user", "q1"},
+                                       {"assistant", "half a sen", false, "stopped"},
+                                       {"user", "q2"},
+                                       {"assistant", "long answer", false, "max_tokens"},
+                                       {"user", "q3"},
+                                       {"assistant", "done.", false, "complete"},
+                                       {"user", "q4"},
+                                       {"assistant", "old row", false, ""},
+                                       {"user", "q5"},
+                                       {"assistant", "cut", false, "shutdown"},
+                                       {"assistant", "also cut", false, "failed"},
+                                       {"user", "q6"}});
+  BOOST_TEST(roles(turns) == "uauauauauau");
+  BOOST_TEST(turns[1].text == "half a sen\n\n[This reply was stopped by the user before it finished.]");
+  BOOST_TEST(turns[3].text == "long answer\n\n[This reply was cut off at the length limit.]");
+  BOOST_TEST(turns[5].text == "done.");
+  BOOST_TEST(turns[7].text == "old row");  // stored before outcomes existed: complete
+  BOOST_TEST(turns[9].text ==
+             "cut\n\n[This reply was interrupted by a server restart before it finished.]\n\n"
+             "also cut\n\n[This reply was interrupted by an error before it finished.]");
+}

@@ -54,10 +54,14 @@ struct Run {
 
 class Harness {
  public:
-  explicit Harness(ClaudeConfig config, EngineLimits limits = {})
-      : config_(config),
-        engine_(config, [this](std::unique_ptr<ReplyStream> s) { ended_.push(std::move(s)); }, limits) {
+  // Each ended stream is concluded at once with `last_event` ("" writes only the end).
+  explicit Harness(ClaudeConfig config, EngineLimits limits = {}, std::string last_event = "")
+      : config_(config), engine_(config, limits) {
     BOOST_REQUIRE(engine_.start().empty());
+    EngineHooks hooks;
+    hooks.ended = [this, last_event](ReplyStream& s) { engine_.conclude(s.id, last_event); };
+    hooks.closed = [this](std::unique_ptr<ReplyStream> s) { ended_.push(std::move(s)); };
+    engine_.set_hooks(std::move(hooks));
   }
   ~Harness() { engine_.stop(); }
 

@@ -1,15 +1,18 @@
 // The worker's routes: GET / (the page), POST /chat (a streamed reply), GET /healthz and
 // GET /metrics. Owns everything a request needs that outlives it: configuration, templates,
-// session signer, stream admission, metrics, and the finisher threads that end streams.
+// session signer, stream admission, metrics, the upstream engine and the reply writer.
 //
-// A /chat request runs in three places: a request thread checks it, stores the question,
-// builds the API request and hands the connection to the upstream engine; the engine's
-// event thread streams the reply; a finisher thread stores the reply, writes the last
-// event and closes the connection. One thread touches a request at a time.
+// A /chat request runs in three places: a request thread checks it and, in one round trip,
+// claims the session, reserves its budget, stores the question and reads the history, then
+// hands the connection to the upstream engine; the engine's event thread streams the reply
+// and, when it has ended, gives it to the reply writer; the writer's thread stores it with
+// every other reply that ended meanwhile (a group commit), releases its session, and asks the
+// engine for the last event (`done` follows the store) and the close. One thread touches a
+// request's state at a time.
 //
-// handle() and finish_stream() never throw: whatever is thrown becomes a 500 (before a
-// response started) or an error event (once a stream has). Every request ends with one
-// JSON log line and a metrics count.
+// handle() never throws: whatever is thrown becomes a 500 (before a response started) or an
+// error event (once a stream has). Every request ends with one JSON log line and a metrics
+// count; a stream's when its connection closes.
 #ifndef RESUME_CHAT_APP_H_
 #define RESUME_CHAT_APP_H_
 
@@ -31,33 +34,34 @@
 #include "resume_chat/metrics.h"
 #include "resume_chat/page.h"
 #include "resume_chat/prompt.h"
+#include "resume_chat/reply_writer.h"
 #include "resume_chat/session_token.h"
 #include "resume_chat/stream_registry.h"
-#include "resume_chat/upstream_engine.h"
-#include "resume_chat/work_queue.h"
 #include "resume_chat/token_budget.h"
+#include "resume_chat/upstream_engine.h"
 
 namespace resume_chat {
-
-using EndedStreams = WorkQueue<std::unique_ptr<ReplyStream>>;
 
 // The ClaudeConfig the worker's settings describe.
 ClaudeConfig claude_config(const Config& config);
 
+struct ChatStream;  // chat_route.cc: a /chat reply's state
+
 class App {
  public:
-  // `ended` is where `engine` puts the streams it has finished with.
+  // Takes the engine, started (the startup check has used it), and owns it from here: its
+  // hooks are this App's, and it stops before anything they use is destroyed.
   App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt,
-      UpstreamEngine& engine, EndedStreams& ended);
+      std::unique_ptr<UpstreamEngine> engine);
   ~App();
 
   // Request threads.
   void handle(Exchange& exchange);
 
-  // On SIGTERM, once no new request can arrive: streams in flight get `grace` to finish,
-  // then end as cancelled ("the server is restarting"); returns when every stream has been
-  // stored and closed.
-  void drain(std::chrono::seconds grace);
+  // On SIGTERM, once no new request can arrive: streams in flight get `grace` to finish, then
+  // end as `shutdown`; every reply is stored (in one or a few statements) and every stream
+  // closed before `kill_at`, the supervisor's deadline, less a margin to exit.
+  void drain(std::chrono::seconds grace, std::chrono::steady_clock::time_point kill_at);
 
  private:
   void handle_page(Exchange& exchange, LogLine& log);
@@ -72,23 +76,23 @@ class App {
   void send_plain(Exchange& exchange, int status, const std::string& text,
                   const Headers& extra = {});
 
-  void run_finisher();
-  void finish_stream(ReplyStream& stream);
+  void abandon(ChatStream& stream);
+  // The engine's hooks, on its event thread (chat_route.cc).
+  void on_reply_ended(ReplyStream& stream);
+  void on_stream_closed(std::unique_ptr<ReplyStream> stream);
 
   const Config config_;
-  const ClaudeConfig claude_;
   DbPool& pool_;
   DocumentCache documents_;  // pages only; the chat reads the row every time
   const PageRenderer page_;
   PromptTemplate& prompt_;
   const SessionSigner signer_;
   const LinkGate links_;  // LINK_SECRET: pages need a signed invitation link
-  TokenBudget budget_;    // DAILY_TOKEN_BUDGET: checked before a chat, recorded after a reply
+  TokenBudget budget_;    // DAILY_TOKEN_BUDGET: /metrics' view; chats reserve in start_chat
   Metrics metrics_;
   StreamRegistry streams_;
-  UpstreamEngine& engine_;
-  EndedStreams& ended_;
-  std::vector<std::thread> finishers_;
+  ReplyWriter writer_;
+  std::unique_ptr<UpstreamEngine> engine_;  // stopped first in ~App: its hooks use the above
 };
 
 }  // namespace resume_chat

@@ -3,6 +3,7 @@
 // Every function leases a connection only for its own statement, so no connection is held
 // while a reply streams. Failures come back as values with libpq's reason for the log.
 // Rows are only ever appended, except that a reply can be marked superseded (regenerate).
+// A reply's own row is stored by reply_writer.h, with the end of its session's claim.
 #ifndef RESUME_CHAT_CHAT_STORE_H_
 #define RESUME_CHAT_CHAT_STORE_H_
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "resume_chat/db_pool.h"
+#include "resume_chat/status.h"
 
 namespace resume_chat {
 
@@ -31,6 +33,7 @@ struct StoredMessage {
   std::string message_type;  // "system" | "user" | "assistant"
   std::string contents;
   bool superseded = false;   // a reply answered again (regenerate): kept, not history
+  std::string outcome{};     // an assistant row's chats.outcome; "" (NULL) reads as complete
 };
 
 struct HistoryLookup {
@@ -52,29 +55,42 @@ std::string save_message(DbPool& pool, const std::string& session_uuid,
                          const std::string& message_type, const std::string& contents,
                          const std::string& document_name = "");
 
-// Stores a reply that reached the reader, which must not be lost: it waits its turn for a
-// connection however busy the pool is (up to kReplySaveWait), and retries once on a fresh
-// connection if the first one turned out to be dead. "" or the reason.
-constexpr std::chrono::seconds kReplySaveWait{120};
-std::string save_reply(DbPool& pool, const std::string& session_uuid, const std::string& text);
-
 HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid);
 
-struct QuestionStore {
-  std::string error;      // "" when done, else the reason
-  bool inserted = false;  // false: a regenerate found the question already stored
-  int superseded = 0;     // earlier replies to it, now marked superseded
+// What POST /chat needs before it streams, read and written in one round trip.
+struct ChatStartRequest {
+  std::string session_uuid, document_name;
+  std::string reply_uuid;        // the reply about to stream (the claim, the row, the usage)
+  std::string question;
+  bool regenerate = false;       // Retry: answer the session's newest question again
+  int64_t max_tokens = 0;        // the reply's worst-case output, for the reservation
+  int64_t daily_budget = 0;      // DAILY_TOKEN_BUDGET; 0: nothing is reserved
+  int64_t history_bytes = 0;     // stored messages re-read at most, newest first
+  int claim_seconds = 900;       // the claim expires (a worker that died) after this long
 };
 
-// Stores the user's question before a reply. With `regenerate` (Retry), a question equal to
-// the session's newest one is not stored again: the replies stored after it (a failed or
-// stopped attempt) are marked superseded instead, in the same statement. A regenerated
-// question that is not the newest (its first attempt never reached the database) is stored
-// like any other. `document_name` records the session's document, as save_message does.
-QuestionStore store_question(DbPool& pool, const std::string& session_uuid,
-                             const std::string& text, bool regenerate,
-                             const std::string& document_name);
+enum class ChatStartVerdict { kStarted, kNoDocument, kSessionBusy, kOverBudget };
 
+struct ChatStart {
+  ChatStartVerdict verdict = ChatStartVerdict::kStarted;
+  Document document;
+  std::vector<StoredMessage> history;  // oldest first, the question last
+  size_t older_messages = 0;           // stored before `history` and not read
+  int superseded = 0;                  // regenerate: earlier replies now marked superseded
+  bool question_stored = false;        // false: a regenerate found it stored already
+  int64_t reserved = 0;                // budget tokens reserved for this reply
+  std::string reserved_day;            // the UTC day they count on
+  int64_t used_today = 0, seconds_to_reset = 0;  // for kOverBudget's message
+};
+
+// One pipeline, one transaction: the document; then, if it exists and the session has no
+// live reply on any worker (sessions.streaming_reply), and the day's budget has room
+// (used + reserved < budget), the claim of the session for `reply_uuid`, the reservation of
+// the reply's worst case (the document, the history and the question as estimated tokens,
+// plus max_tokens), and the question (or, for a regenerate, the superseding of the replies
+// to it); then the newest history within `history_bytes`. Nothing is written when it is
+// refused (a reservation that lost a race for the claim is given back).
+Result<ChatStart> start_chat(DbPool& pool, const ChatStartRequest& request);
 
 // Runs `SELECT 1`; returns "" or the reason.
 std::string test_connection(DbPool& pool);

@@ -40,12 +40,18 @@ struct Config {
   bool stream_capacity_set = false;  // given in the environment (else lowered to fit if need be)
   int max_message_chars = 8000;
   int shutdown_grace_s = 20;  // on SIGTERM, how long streams in flight may still run
+  // STOP_TIMEOUT_S: how long the supervisor waits after SIGTERM before it kills the worker
+  // (systemd's TimeoutStopSec=, `docker stop -t`); the grace must leave kMinStoreSeconds.
+  int stop_timeout_s = 30;
   int document_cache_ms = 1000;  // how long a page may reuse a document it read; 0: never
   int history_max_tokens = 32000;  // estimated tokens of past messages a request re-sends
   std::string space_id;       // SPACE_ID, set by Hugging Face Spaces: only ports 80/443/8080 out
   std::string link_secret;    // LINK_SECRET: pages need a signed invitation link; empty: they don't
   int64_t daily_token_budget = 0;  // DAILY_TOKEN_BUDGET: tokens per UTC day, all workers; 0: none
 };
+
+// What a shutdown keeps, after the grace, to store the replies it stopped and close.
+constexpr int kMinStoreSeconds = 5;
 
 // The shortest SESSION_SECRET accepted, in bytes.
 constexpr size_t kMinSessionSecretBytes = 32;

@@ -39,6 +39,12 @@ using PgResultPtr = std::unique_ptr<PGresult, PgResultCloser>;
 
 class DbPool;
 
+// One parameterized statement of a pipeline (exec_pipeline).
+struct Statement {
+  const char* sql;
+  std::vector<std::string> params;
+};
+
 // Exclusive use of one connection; returns it to the pool when destroyed.
 class DbLease {
  public:
@@ -52,6 +58,9 @@ class DbLease {
 
   // Runs one parameterized statement with the pool's statement timeout (exec_params).
   PgResultPtr exec(const char* sql, const std::vector<std::string>& params) const;
+  // Runs several in one round trip and one transaction (exec_pipeline); a result per
+  // statement, null for those not run after one failed.
+  std::vector<PgResultPtr> exec_all(const std::vector<Statement>& statements) const;
   const std::string& error() const { return error_; }  // why acquisition failed
 
  private:
@@ -109,6 +118,12 @@ class DbPool {
   bool closed_ = false;
   DbPoolStats counters_;
 };
+
+// Runs `statements` as one pipeline closed by one Sync: one round trip, one implicit
+// transaction (a failure rolls back every statement), each with the statement timeout as
+// exec_params sets it. A result per statement; after a failure, the rest are null.
+std::vector<PgResultPtr> exec_pipeline(PGconn* conn, const std::vector<Statement>& statements,
+                                       int statement_timeout_ms = 0);
 
 // Runs one parameterized statement (unnamed: safe behind PgBouncer). With
 // `statement_timeout_ms` > 0 the server cancels it after that long (SQLSTATE 57014): the

@@ -7,12 +7,13 @@
 // engine), and an idle stream costs a file descriptor and a few hundred bytes.
 //
 // One thread touches a connection at a time: the request thread that detached it, then the
-// upstream engine, then a finisher thread that ends and closes it.
+// upstream engine's event thread, which ends and closes it.
 #ifndef RESUME_CHAT_FCGI_CONNECTION_H_
 #define RESUME_CHAT_FCGI_CONNECTION_H_
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,10 @@ class FcgiConnection {
   int fd() const { return fd_; }
   bool gone() const { return gone_; }  // a write failed or the peer closed
   size_t pending() const { return pending_.size() - sent_; }
+  // Bytes queued and bytes written over the connection's life, records' framing included:
+  // what was queued up to some point has reached the peer once bytes_written() passes it.
+  uint64_t bytes_queued() const { return queued_total_; }
+  uint64_t bytes_written() const { return written_total_; }
 
   // Frames `bytes` as FCGI_STDOUT records behind whatever is pending.
   void queue(std::string_view bytes);
@@ -52,6 +57,12 @@ class FcgiConnection {
   // closes: closing with unread input would reset a TCP connection, and nginx could then
   // drop the response's last bytes.
   void close_gracefully(std::chrono::milliseconds linger);
+  // The same without waiting, for an event loop: half_close() once everything is written,
+  // then read_to_end() whenever the socket is readable, until it returns true (the peer has
+  // closed, or failed), then close().
+  void half_close();
+  bool read_to_end();
+  void close() { close_now(); }
 
  private:
   void close_now();
@@ -61,6 +72,7 @@ class FcgiConnection {
   bool gone_ = false;
   std::string pending_;
   size_t sent_ = 0;  // bytes of pending_ already written
+  uint64_t queued_total_ = 0, written_total_ = 0;
 };
 
 }  // namespace resume_chat

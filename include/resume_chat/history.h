@@ -17,7 +17,9 @@ namespace resume_chat {
 // superseded replies (regenerate); merges consecutive turns of one role (blank line
 // between), sending a user row equal to the one before it once (a retry stored twice by an
 // older page); drops assistant turns before the first user turn and after the last one (no
-// prefill). The result is empty or starts and ends with a user turn and alternates.
+// prefill). The result is empty or starts and ends with a user turn and alternates. A reply
+// that did not complete (chats.outcome) carries a bracketed note after its text, e.g.
+// "[This reply was stopped by the user before it finished.]" (reply_outcome.h).
 std::vector<ChatTurn> format_message_history(const std::vector<StoredMessage>& rows);
 
 // Estimated tokens of a text: its bytes / 3.5, rounded up. 3.5 characters per token is the

@@ -20,6 +20,12 @@ inline std::string error_template_missing(const std::string& path) {
   return "Error: System prompt template not found at " + path;
 }
 
+// The chat's own texts (not the seed's).
+inline const std::string kErrorSessionStreaming =
+    "Error: A reply is still streaming in this chat. Wait or stop it.";
+inline const std::string kErrorReplyNotSaved =
+    "Error: The reply could not be saved. " + kErrorDatabase;
+
 }  // namespace resume_chat
 
 #endif  // RESUME_CHAT_MESSAGES_H_
