@@ -1,5 +1,5 @@
-// The load generator of `make bench`: N browsers at once, each loading the page, then all
-// sending a chat message together and reading the streamed reply. One thread, one libcurl
+// The load generator of `make bench` and tests/lifecycle: N browsers at once, each loading
+// the page, then all sending a chat message together and reading the streamed reply. One thread, one libcurl
 // multi handle driven by epoll (no thread or interpreter per stream), so on 2 cores the
 // generator costs less than what it measures; bench.py reports its CPU time beside the
 // worker's.
@@ -23,7 +23,7 @@ using Clock = std::chrono::steady_clock;
 struct Stream {
   std::string page, body, received;
   std::string token;
-  Clock::time_point started, first_token, ended;
+  Clock::time_point started, first_token, last_token, done_at, ended;
   bool saw_token = false, done = false, error = false;
   long status = 0;
 };
@@ -33,12 +33,18 @@ size_t collect(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// Records when the first and the last token arrived, and `done` (it follows the reply's
+// store: the lag between the two is what storing costs a reader).
 size_t on_chat(char* data, size_t size, size_t count, void* user) {
   auto* s = static_cast<Stream*>(user);
-  if (!s->saw_token && std::string_view(data, size * count).find("event: token") != std::string_view::npos) {
+  const std::string_view chunk(data, size * count);
+  const auto now = Clock::now();
+  if (chunk.find("event: token") != std::string_view::npos) {
+    if (!s->saw_token) s->first_token = now;
     s->saw_token = true;
-    s->first_token = Clock::now();
+    s->last_token = now;
   }
+  if (chunk.find("event: done") != std::string_view::npos) s->done_at = now;
   s->received.append(data, size * count);
   return size * count;
 }
@@ -169,7 +175,7 @@ int main(int argc, char** argv) {
   for (Stream& s : streams) s.started = started;
   run_all(multi, easies);
   const auto ended = Clock::now();
-  std::vector<double> first_token_s;
+  std::vector<double> first_token_s, done_lag_ms;
   int done = 0, errors = 0, refused = 0;
   for (size_t i = 0; i < streams.size(); ++i) {
     Stream& s = streams[i];
@@ -178,14 +184,19 @@ int main(int argc, char** argv) {
     s.done = s.received.find("event: done") != std::string::npos;
     if (s.status != 200) ++refused;
     if (s.done) ++done; else ++errors;
+    if (s.done && s.saw_token) {
+      done_lag_ms.push_back(std::chrono::duration<double, std::milli>(s.done_at - s.last_token).count());
+    }
     if (s.saw_token) first_token_s.push_back(std::chrono::duration<double>(s.first_token - s.started).count());
   }
   curl_slist_free_all(headers);
   curl_multi_cleanup(multi);
   std::printf("{\"streams\":%d,\"done\":%d,\"errors\":%d,\"refused\":%d,\"wall_s\":%.3f,"
-              "\"first_token_p50_s\":%.3f,\"first_token_p90_s\":%.3f,\"first_token_max_s\":%.3f}\n",
+              "\"first_token_p50_s\":%.3f,\"first_token_p90_s\":%.3f,\"first_token_max_s\":%.3f,"
+              "\"done_lag_p50_ms\":%.1f,\"done_lag_p99_ms\":%.1f,\"done_lag_max_ms\":%.1f}\n",
               n, done, errors, refused, std::chrono::duration<double>(ended - started).count(),
-              percentile(first_token_s, 50), percentile(first_token_s, 90), percentile(first_token_s, 100));
+              percentile(first_token_s, 50), percentile(first_token_s, 90), percentile(first_token_s, 100),
+              percentile(done_lag_ms, 50), percentile(done_lag_ms, 99), percentile(done_lag_ms, 100));
   curl_global_cleanup();
   return 0;
 }

@@ -22,9 +22,6 @@ namespace resume_chat {
 namespace {
 
 const char* const kNoStore = "no-store, no-transform";
-// A session's claim outlives any reply (the API's total timeout, then the writer's patience):
-// it only frees a session whose worker died mid-reply.
-constexpr int kClaimMarginSeconds = 300;
 // Estimated bytes per token (history.h's estimate_tokens): the history re-read at most.
 constexpr int64_t kBytesPerTokenCeiling = 4;
 
@@ -196,7 +193,7 @@ bool App::start_stream(Exchange& exchange, const Session& session, const ChatReq
   want.max_tokens = claude.max_tokens;
   want.daily_budget = budget_.budget();
   want.history_bytes = static_cast<int64_t>(config_.history_max_tokens) * kBytesPerTokenCeiling;
-  want.claim_seconds = static_cast<int>(claude.total_timeout_s) + kClaimMarginSeconds;
+  want.claim_seconds = kClaimSeconds;  // renewed by the writer while the reply lives
   Result<ChatStart> started = start_chat(pool_, want);
   if (!started.ok()) {
     log.add("db_error", started.status().message()).add("not_stored", "user message");
@@ -221,6 +218,7 @@ bool App::start_stream(Exchange& exchange, const Session& session, const ChatReq
              {{"Retry-After", std::to_string(start.seconds_to_reset)}});
       return false;
   }
+  writer_.hold_claim(stream->reply_uuid);
   stream->session = session;
   stream->reserved = start.reserved;
   stream->reserved_day = start.reserved_day;

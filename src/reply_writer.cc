@@ -43,6 +43,10 @@ const char* const kStoreRepliesSql =
     " SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM released),"
     "        (SELECT count(*) FROM counted)";
 
+const char* const kRenewClaimsSql =
+    "UPDATE sessions SET streaming_until = clock_timestamp() + make_interval(secs => $2::int)"
+    " WHERE streaming_reply = ANY($1::uuid[])";
+
 // PostgreSQL's text cannot hold NUL, and jsonb refuses \u0000: a NUL is dropped.
 std::string without_nul(const std::string& text) {
   if (text.find('\0') == std::string::npos) return text;
@@ -90,6 +94,11 @@ ReplyWriter::ReplyWriter(DbPool& pool, WriterLimits limits)
     : pool_(pool), limits_(limits), thread_([this] { run(); }) {}
 
 ReplyWriter::~ReplyWriter() { stop(Clock::now()); }
+
+void ReplyWriter::hold_claim(const std::string& reply_uuid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  claims_.insert(reply_uuid);
+}
 
 void ReplyWriter::submit(ReplyRecord record, Stored stored) {
   const size_t bytes = record.contents.size() + 256;
@@ -155,6 +164,7 @@ void ReplyWriter::finish(std::vector<Pending>& batch, const Status& status) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     (status.ok() ? stats_.stored : stats_.refused) += static_cast<long>(batch.size());
+    for (const Pending& p : batch) claims_.erase(p.record.reply_uuid);  // released, or to expire
   }
   for (Pending& p : batch) {
     try {
@@ -169,8 +179,11 @@ void ReplyWriter::finish(std::vector<Pending>& batch, const Status& status) {
 void ReplyWriter::run() {
   auto backoff = limits_.first_backoff;
   std::unique_lock<std::mutex> lock(mu_);
+  next_renewal_ = Clock::now() + kClaimRenewal;
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    wake_.wait_until(lock, next_renewal_, [this] { return stopping_ || !queue_.empty(); });
+    if (Clock::now() >= next_renewal_) renew_claims(lock);
+    if (queue_.empty() && !stopping_) continue;
     if (queue_.empty()) return;  // stopping, and everything is stored
     std::vector<Pending> batch = take_batch();
     ++stats_.statements;
@@ -213,6 +226,25 @@ void ReplyWriter::run() {
     wake_.wait_until(lock, until, [this] { return stopping_ && Clock::now() >= deadline_; });
     backoff = std::min(backoff * 2, limits_.max_backoff);
   }
+}
+
+// Under `lock`, released while the statement runs. A failure is only logged: the claims
+// then expire, which frees sessions sooner than they should, never later.
+void ReplyWriter::renew_claims(std::unique_lock<std::mutex>& lock) {
+  next_renewal_ = Clock::now() + kClaimRenewal;
+  if (claims_.empty()) return;
+  std::string array = "{";
+  for (const std::string& reply : claims_) array += (array.size() > 1 ? "," : "") + reply;
+  array += "}";
+  lock.unlock();
+  DbLease lease = pool_.acquire();
+  PgResultPtr result;
+  if (lease) result = lease.exec(kRenewClaimsSql, {array, std::to_string(kClaimSeconds)});
+  if (!result_ok(result.get())) {
+    log_event("warning", "reply writer: cannot renew the sessions' claims: " +
+                             (lease ? last_error(lease.get(), result.get()) : lease.error()));
+  }
+  lock.lock();
 }
 
 ReplyWriter::Attempt ReplyWriter::store(const std::vector<Pending>& batch) {

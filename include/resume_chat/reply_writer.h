@@ -8,6 +8,11 @@
 // UUID is made when it starts, so a retry after a connection lost at COMMIT stores nothing
 // twice and counts no usage twice.
 //
+// It also keeps the claims of the replies streaming now alive: a claim (sessions.
+// streaming_until) lasts kClaimSeconds and is renewed every kClaimRenewal for every reply
+// of this worker that is not stored yet, in one statement, so a worker that dies frees its
+// sessions within kClaimSeconds while a long reply keeps its own.
+//
 // When the database does not answer, replies are held (bounded in count and bytes; past a
 // bound the oldest is refused first) and stored in order when it answers again, retried with
 // backoff; one held longer than `give_up` is refused. Each reply's `Stored` callback runs
@@ -20,6 +25,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +36,9 @@
 #include "resume_chat/token_budget.h"
 
 namespace resume_chat {
+
+constexpr int kClaimSeconds = 20;
+constexpr std::chrono::seconds kClaimRenewal{5};
 
 struct ReplyRecord {
   std::string reply_uuid, session_uuid;
@@ -63,7 +72,9 @@ class ReplyWriter {
   ReplyWriter(const ReplyWriter&) = delete;
   ReplyWriter& operator=(const ReplyWriter&) = delete;
 
-  // Any thread; never waits on the database.
+  // Any thread; never waits on the database. A reply whose session was claimed for it
+  // (start_chat) is held_claim()ed until its record is submitted and stored.
+  void hold_claim(const std::string& reply_uuid);
   void submit(ReplyRecord record, Stored stored);
   // Stores what is queued until `deadline`, refuses the rest, and ends the thread.
   void stop(std::chrono::steady_clock::time_point deadline);
@@ -82,6 +93,7 @@ class ReplyWriter {
   };
 
   void run();
+  void renew_claims(std::unique_lock<std::mutex>& lock);
   std::vector<Pending> take_batch();
   Attempt store(const std::vector<Pending>& batch);
   void finish(std::vector<Pending>& batch, const Status& status);
@@ -95,6 +107,8 @@ class ReplyWriter {
   std::deque<Pending> queue_;  // guarded by mu_, oldest first
   size_t queued_bytes_ = 0;    // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
+  std::set<std::string> claims_;  // guarded by mu_: reply UUIDs whose claims are renewed
+  std::chrono::steady_clock::time_point next_renewal_;  // guarded by mu_
   std::chrono::steady_clock::time_point deadline_;  // guarded by mu_, once stopping_
   WriterStats stats_;          // guarded by mu_ (but `held`)
   std::thread thread_;

@@ -148,6 +148,8 @@ start_api_front() {
 # production). Startup failures (exit 2..6) would only repeat, so they end the loop; any
 # other exit, a crash or a clean SIGTERM exit, is restarted until the stack is stopped.
 start_worker() {
+  start_db_relay
+  local worker_db_port=${DB_RELAY_PORT:-$DATABASE_PORT}
   FCGI_PORT=${FCGI_PORT:-$(free_port)}
   export FCGI_SOCKET="127.0.0.1:$FCGI_PORT"
   export TEMPLATES_DIR=${TEMPLATES_DIR:-$(asset_root)/templates}
@@ -158,7 +160,7 @@ start_worker() {
     cd "$ROOT"
     trap 'touch "$STACK_DIR/stopping"; kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT
     while :; do
-      $bin &
+      DATABASE_PORT=$worker_db_port $bin &
       child=$!
       echo "$child" >"$STACK_DIR/worker.pid"
       code=0
@@ -174,6 +176,18 @@ start_worker() {
     tail -5 "$STACK_DIR/worker.log" >&2
     die "the worker did not become ready"
   }
+}
+
+# With DB_DELAY_MS set, the worker reaches PostgreSQL through scripts/db-relay, which delays
+# every byte that long each way (25: a database 50 ms away). Tests' own SQL goes direct.
+start_db_relay() {
+  [[ ${DB_DELAY_MS:-0} != 0 ]] || return 0
+  DB_RELAY_PORT=$(free_port)
+  "$ROOT/scripts/db-relay" --listen "$DB_RELAY_PORT" --to "127.0.0.1:$DATABASE_PORT" \
+    --delay-ms "$DB_DELAY_MS" >>"$STACK_DIR/db-relay.log" 2>&1 &
+  echo $! >"$STACK_DIR/db-relay.pid"
+  wait_for 10 "db-relay" bash -c "echo >/dev/tcp/127.0.0.1/$DB_RELAY_PORT" 2>/dev/null ||
+    die "the database relay did not start"
 }
 
 # The page template and static files: the content-hashed copies `make` writes to build/
@@ -244,6 +258,7 @@ stop_stack() {
   stop_pidfile nginx.pid
   stop_pidfile supervisor.pid
   stop_pidfile worker.pid
+  stop_pidfile db-relay.pid
   stop_simulator
   stop_postgres
 }

@@ -104,6 +104,32 @@ def statement_timeout_through_pgbouncer():
           all(s == "10s" for s in shown), shown)
 
 
+def stop_then_retry():
+    """Stop a reply, then Retry at once: through the upstream the retry may reach the other
+    worker before the first has stored the stopped reply. The session's claim is in the
+    database, so that worker refuses (409, Retry-After) until it is stored, and the page's
+    retry after it leaves exactly one live answer."""
+    token = new_session()
+    stopped = chat(BASE, token, "Q [sim:steady]", stop_after=15)
+    refusals, again = 0, None
+    for _ in range(20):
+        again = chat(BASE, token, "Q [sim:steady]", regenerate=True)
+        if again.status != 409:
+            break
+        refusals += 1
+        time.sleep(float(again.retry_after or 1))
+    check("Stop, then Retry: the retry streams to the end", again.done and len(stopped.text) > 0,
+          f"status {again.status} {again.error[:80]}")
+    answers = sql(f"SELECT string_agg(COALESCE(outcome, '?') || ':' || "
+                  f"(superseded_at IS NOT NULL)::text, ',' ORDER BY id) FROM chats "
+                  f"WHERE session_uuid = '{session_of(token)}' AND message_type = 'assistant'")
+    questions = sql(f"SELECT count(*) FROM chats WHERE session_uuid = '{session_of(token)}' "
+                    f"AND message_type = 'user'")
+    check("... exactly one live answer (the stopped one superseded), the question stored once",
+          answers == "stopped:true,complete:false" and questions == "1",
+          f"{answers}; questions {questions}; {refusals} refusals on the way")
+
+
 def kill_mid_stream():
     tokens = [new_session() for _ in range(8)]
     replies = [None] * len(tokens)
@@ -133,8 +159,19 @@ def kill_mid_stream():
     return tokens, replies
 
 
+def chat_when_free(token, message, patience_s=45):
+    """A chat that waits out 409 (its session still claimed) as the page does: the killed
+    worker's claims expire (reply_writer.h, kClaimSeconds) since nothing renews them."""
+    deadline = time.time() + patience_s
+    while True:
+        result = chat(BASE, token, message)
+        if result.status != 409 or time.time() > deadline:
+            return result
+        time.sleep(float(result.retry_after or 1))
+
+
 def sessions_continue(tokens, replies):
-    again = [chat(BASE, t, "and again [sim:echo]") for t in tokens]
+    again = [chat_when_free(t, "and again [sim:echo]") for t in tokens]
     check("every session, the killed worker's too, continues on the survivor",
           all(r.done for r in again), [(r.status, r.error) for r in again if not r.done])
     lost = []
@@ -158,6 +195,7 @@ def no_secret_in_logs():
 def main():
     both_workers_serve()
     statement_timeout_through_pgbouncer()
+    stop_then_retry()
     sessions_continue(*kill_mid_stream())
     no_secret_in_logs()
     print(f"\n{results['passed']} passed, {results['failed']} failed")

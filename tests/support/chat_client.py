@@ -36,23 +36,28 @@ class ChatResult:
         self.text = ""
         self.done = False          # the `done` event arrived
         self.error = ""            # the `error` event's message
+        self.retry_after = None    # a refusal's Retry-After, in seconds
         self.truncated = False     # the stream ended with neither done nor error
         self.token_arrivals = []   # (time.time_ns() at read, token text)
 
 
-def chat(base_url, token, message, timeout=60):
-    """POST /chat and read the whole event stream."""
+def chat(base_url, token, message, timeout=60, regenerate=False, stop_after=None):
+    """POST /chat and read the whole event stream; with `stop_after`, leave (as Stop does)
+    once that many tokens have arrived."""
     result = ChatResult()
     conn = _connect(base_url, timeout)
+    body = {"session": token, "message": message}
+    if regenerate:
+        body["regenerate"] = True
     try:
-        conn.request("POST", "/chat", json.dumps({"session": token, "message": message}),
-                     {"Content-Type": "application/json"})
+        conn.request("POST", "/chat", json.dumps(body), {"Content-Type": "application/json"})
         response = conn.getresponse()
         result.status = response.status
         if response.status != 200:
+            result.retry_after = response.getheader("Retry-After")
             result.error = response.read().decode("utf-8", "replace")
             return result
-        _read_events(response, result)
+        _read_events(response, result, stop_after)
     except (OSError, http.client.HTTPException):
         result.truncated = not (result.done or result.error)
     finally:
@@ -60,9 +65,9 @@ def chat(base_url, token, message, timeout=60):
     return result
 
 
-def _read_events(response, result):
+def _read_events(response, result, stop_after=None):
     event, data = "", []
-    while True:
+    while stop_after is None or len(result.token_arrivals) < stop_after:
         line = response.readline()
         if not line:
             result.truncated = not (result.done or result.error)
