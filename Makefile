@@ -117,7 +117,7 @@ integration-test: $(BUILD)/resume-chat $(TESTS) $(ASSETS)/static/manifest
 # unit tests, fuzz-corpus replays, then the stack tests. Ends with "N passed, M failed".
 test:
 	scripts/install-deps --browser
-	$(MAKE) -j2 all $(TESTS) $(REPLAYS)
+	$(MAKE) -j2 all $(TESTS) $(REPLAYS) build/bench/loadgen
 	BUILD=$(BUILD) scripts/run-tests all
 
 # The same tests on sanitizer builds: ASan+UBSan for everything, TSan for the threaded
@@ -128,7 +128,7 @@ SAN_TSAN := -O1 -g -fsanitize=thread
 # Unit tests of the parts that threads share: run again under TSan.
 THREADED_TESTS := upstream_engine_test stream_registry_test fcgi_connection_test fcgi_server_test
 check-sanitize:
-	$(MAKE) $(ASSETS)/static/manifest
+	$(MAKE) $(ASSETS)/static/manifest build/bench/loadgen
 	$(MAKE) -j2 BUILD=build-asan CXXFLAGS="$(SAN_ASAN)" build-asan/resume-chat \
 	  $(TEST_SRCS:tests/%.cc=build-asan/tests/%) $(FUZZ_SRCS:tests/fuzz/%_fuzz.cc=build-asan/fuzz-replay/%)
 	BUILD=build-asan WORKER_BIN=build-asan/resume-chat scripts/run-tests all

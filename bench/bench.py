@@ -306,12 +306,73 @@ def instructions():
     row("instructions per streamed token (callgrind)", f"{per_token:,.0f}", "-", "regression check", True)
 
 
+def run_loadgen(base, n, message):
+    out = subprocess.run([os.path.join(BUILD, "bench", "loadgen"), base, str(n), message],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def database_far_away(n=1000, streaming=150):
+    """The worker whose PostgreSQL is 50 ms away (bench/run: scripts/db-relay): replies that
+    end together (the group commit), a chat's start (one round trip), and SIGTERM with
+    replies streaming (grace 2 s, the supervisor's kill 5 s after it)."""
+    far, near = os.environ["FARDB_URL"], BASE
+    before = int(sql("SELECT count(*) FROM chats WHERE message_type = 'assistant'"))
+    result = run_loadgen(far, n, "far-together [sim:echo]")
+    stored = int(sql("SELECT count(*) FROM chats WHERE message_type = 'assistant'")) - before
+    loopback = run_loadgen(near, n, "near-together [sim:echo]")
+    row(f"database 50 ms away: {n} replies ending together, done after the last token p50, p99",
+        f"{result['done_lag_p50_ms']:.0f} ms, {result['done_lag_p99_ms']:.0f} ms", "-",
+        "p99 <= 1000 ms (before: 5.4 s, 6.0 s for 200)", result["done_lag_p99_ms"] <= 1000)
+    row("  ... completed, and replies stored", f"{result['done']}/{n}, {stored}", "-", f"{n}, {n}",
+        result["done"] == n and stored == n)
+    row("  first token p50 with the database 50 ms away / on loopback (same load)",
+        f"{result['first_token_p50_s']:.2f} s / {loopback['first_token_p50_s']:.2f} s", "-", "-", True)
+    single_far = run_loadgen(far, 1, "far-alone [sim:echo]")["first_token_p50_s"]
+    single_near = run_loadgen(near, 1, "near-alone [sim:echo]")["first_token_p50_s"]
+    row("  one chat alone: first token, database 50 ms away / on loopback",
+        f"{single_far * 1000:.0f} ms / {single_near * 1000:.0f} ms", "-",
+        "one round trip more than loopback (before: four)", single_far - single_near < 0.2)
+    shutdown_far(far, streaming)
+
+
+def shutdown_far(far, n):
+    pid = int(os.environ["FARDB_PID"])
+    marker = "far-shutdown"
+    client = subprocess.Popen([os.path.join(BUILD, "bench", "loadgen"), far, str(n),
+                               f"{marker} [sim:steady]"], stdout=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and int(sql(
+            f"SELECT count(*) FROM chats WHERE contents LIKE '{marker}%'")) < n:
+        time.sleep(0.2)
+    time.sleep(1)
+    term = time.monotonic()
+    os.kill(pid, signal.SIGTERM)
+    exited = None
+    while time.monotonic() - term < 7:
+        if subprocess.run(["kill", "-0", str(pid)], capture_output=True).returncode != 0:
+            exited = time.monotonic() - term
+            break
+        time.sleep(0.05)
+    if exited is None:
+        os.kill(pid, signal.SIGKILL)
+    client.wait(60)
+    missing = int(sql(
+        "SELECT count(*) FROM chats u WHERE u.message_type = 'user' AND u.contents LIKE "
+        f"'{marker}%' AND NOT EXISTS (SELECT 1 FROM chats a WHERE a.session_uuid = u.session_uuid "
+        "AND a.message_type = 'assistant' AND a.id > u.id)"))
+    row(f"SIGTERM with {n} replies streaming, database 50 ms away, grace 2 s: exit after",
+        "killed" if exited is None else f"{exited:.2f} s", "-", "< 7 s (grace + 5 s)", exited is not None)
+    row("  questions without an answer row", f"{missing}/{n}", "-", "0 (before: 56/150)", missing == 0)
+
+
 def main():
     print("resume-chat bench: measuring (a few minutes)...", file=sys.stderr)
     page_throughput()
     forwarding()
     pre_upstream()
     concurrent_streams()
+    database_far_away()
     silent_upstream()
     start_to_ready_and_idle_rss()
     first_visit()

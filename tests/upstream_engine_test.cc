@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "resume_chat/upstream_engine.h"
-#include "resume_chat/work_queue.h"
+#include "support/work_queue.h"
 #include "support/fcgi_records.h"
 #include "support/simulator.h"
 
@@ -81,11 +81,13 @@ class Harness {
   }
 
   // The next stream the engine finished with, and what its reader received.
+  // Reads the stream to its FastCGI end and closes, as nginx does (else the engine's close
+  // waits out its linger for nginx's end).
   Run next(int nginx_fd) {
     Run run;
-    run.stream = std::move(*ended_.pop());
-    run.seen.read_from(nginx_fd, 200);
+    while (!run.seen.ended && run.seen.read_from(nginx_fd, 30000)) {}
     close(nginx_fd);
+    run.stream = std::move(*ended_.pop());
     return run;
   }
 
@@ -94,7 +96,7 @@ class Harness {
 
  private:
   ClaudeConfig config_;
-  WorkQueue<std::unique_ptr<ReplyStream>> ended_;
+  test_support::WorkQueue<std::unique_ptr<ReplyStream>> ended_;
   UpstreamEngine engine_;
 };
 
@@ -244,6 +246,8 @@ BOOST_AUTO_TEST_CASE(a_reader_that_stops_reading_stalls_no_one_else, *utf::timeo
   Run b = harness.next(open("/dev/null", O_RDONLY));
   shutdown(reader, SHUT_RDWR);
   pump.join();
+  FcgiRecords stuck_seen;  // what the stuck reader could still read: what was written to it
+  while (stuck_seen.read_from(stuck, 200)) {}
   close(stuck);
   close(reader);
   const Run& slow = a.reply().status == ReplyStatus::kCancelled ? a : b;
@@ -251,6 +255,12 @@ BOOST_AUTO_TEST_CASE(a_reader_that_stops_reading_stalls_no_one_else, *utf::timeo
   BOOST_TEST((slow.reply().status == ReplyStatus::kCancelled), describe(slow.reply()));
   BOOST_TEST((slow.reply().cancel_reason == CancelReason::kClientTooSlow));
   BOOST_TEST(slow.reply().text.size() < 20000u);  // ended before its whole reply
+  // What counts as shown is what was written to the reader, not what was received.
+  BOOST_TEST(slow.stream->text_written < slow.reply().text.size());
+  std::string written;
+  for (const auto& token : stuck_seen.tokens()) written += token;
+  BOOST_TEST(written == std::string(slow.stream->text_shown()));
+  BOOST_TEST(fine.stream->fully_written());
   BOOST_TEST((fine.reply().status == ReplyStatus::kComplete), describe(fine.reply()));
   std::string shown;
   for (const auto& token : seen.tokens()) shown += token;
@@ -277,6 +287,74 @@ BOOST_AUTO_TEST_CASE(an_exception_mid_stream_ends_that_stream_only, *utf::timeou
   BOOST_TEST(broken.reply().text == broken.text());  // stored as shown
   BOOST_TEST(reply_error_text(broken.reply()).find("went wrong on the server") != std::string::npos);
   BOOST_TEST((harness.ask("fine").reply().status == ReplyStatus::kComplete));
+}
+
+// The owner concludes a stream late (its store is slow): the reader keeps its connection,
+// gets the stream's late event once, then the owner's last event and the FastCGI end.
+BOOST_AUTO_TEST_CASE(a_late_conclusion_tells_the_reader_then_ends_the_stream, *utf::timeout(60)) {
+  struct Late : ReplyStream {
+    std::string late_event() const override { return "event: notice\ndata: {}\n\n"; }
+  };
+  test_support::Simulator sim;
+  ClaudeConfig config = config_for(sim.url());
+  EngineLimits limits;
+  limits.late_after = std::chrono::milliseconds(300);
+  UpstreamEngine engine(config, limits);
+  BOOST_REQUIRE(engine.start().empty());
+  test_support::WorkQueue<uint64_t> ended;
+  test_support::WorkQueue<std::unique_ptr<ReplyStream>> closed;
+  EngineHooks hooks;
+  hooks.ended = [&](ReplyStream& s) { ended.push(s.id); };
+  hooks.closed = [&](std::unique_ptr<ReplyStream> s) { closed.push(std::move(s)); };
+  engine.set_hooks(hooks);
+  int fds[2];
+  BOOST_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  auto stream = std::make_unique<Late>();
+  stream->api_body = build_messages_body(config, "You are a test.", {{"user", "hi"}});
+  stream->downstream = FcgiConnection(fds[0], 1);
+  stream->accepted = std::chrono::steady_clock::now();
+  engine.submit(std::move(stream));
+  const uint64_t id = *ended.pop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the store is slow
+  engine.conclude(id, "event: done\ndata: {}\n\n");
+  std::unique_ptr<ReplyStream> back = std::move(*closed.pop());
+  FcgiRecords seen;
+  while (!seen.ended && seen.read_from(fds[1], 1000)) {}
+  close(fds[1]);
+  BOOST_TEST(seen.ended);
+  const std::string& out = seen.stdout_;
+  const size_t notice = out.find("event: notice"), done = out.find("event: done");
+  BOOST_TEST((notice != std::string::npos && done != std::string::npos && notice < done), out);
+  BOOST_TEST(out.find("event: notice", notice + 1) == std::string::npos);  // once
+  BOOST_TEST(back->fully_written());
+  engine.stop();
+}
+
+// An owner whose `ended` hook throws does not lose the stream: it is ended and handed back.
+BOOST_AUTO_TEST_CASE(a_throwing_hook_still_ends_and_returns_the_stream, *utf::timeout(60)) {
+  test_support::Simulator sim;
+  ClaudeConfig config = config_for(sim.url());
+  UpstreamEngine engine(config);
+  BOOST_REQUIRE(engine.start().empty());
+  test_support::WorkQueue<std::unique_ptr<ReplyStream>> closed;
+  EngineHooks hooks;
+  hooks.ended = [](ReplyStream&) { throw std::runtime_error("owner failed"); };
+  hooks.closed = [&](std::unique_ptr<ReplyStream> s) { closed.push(std::move(s)); };
+  engine.set_hooks(hooks);
+  int fds[2];
+  BOOST_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  auto stream = std::make_unique<ReplyStream>();
+  stream->api_body = build_messages_body(config, "You are a test.", {{"user", "hi"}});
+  stream->downstream = FcgiConnection(fds[0], 1);
+  engine.submit(std::move(stream));
+  std::unique_ptr<ReplyStream> back = std::move(*closed.pop());
+  FcgiRecords seen;
+  while (!seen.ended && seen.read_from(fds[1], 1000)) {}
+  close(fds[1]);
+  BOOST_TEST(seen.ended);
+  BOOST_TEST((back->reply.status == ReplyStatus::kComplete));
+  BOOST_TEST(engine.active() == 0);
+  engine.stop();
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_cancels_every_stream_and_refuses_new_ones, *utf::timeout(60)) {

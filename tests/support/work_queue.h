@@ -1,14 +1,14 @@
-// A blocking queue between threads: the upstream engine hands ended streams to the
-// finisher threads through it (the engine's thread must never wait on PostgreSQL).
-#ifndef RESUME_CHAT_WORK_QUEUE_H_
-#define RESUME_CHAT_WORK_QUEUE_H_
+// Test support: a blocking queue between threads (the engine's tests receive the streams
+// its event thread hands back through it).
+#ifndef RESUME_CHAT_TESTS_SUPPORT_WORK_QUEUE_H_
+#define RESUME_CHAT_TESTS_SUPPORT_WORK_QUEUE_H_
 
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
 
-namespace resume_chat {
+namespace test_support {
 
 template <typename T>
 class WorkQueue {
@@ -47,6 +47,6 @@ class WorkQueue {
   bool closed_ = false;  // guarded by mu_
 };
 
-}  // namespace resume_chat
+}  // namespace test_support
 
-#endif  // RESUME_CHAT_WORK_QUEUE_H_
+#endif  // RESUME_CHAT_TESTS_SUPPORT_WORK_QUEUE_H_
