@@ -195,3 +195,22 @@ BOOST_AUTO_TEST_CASE(history_budget_is_read_and_bounded) {
                                                     "from 1000 to 200000") == 0u, bad);
   }
 }
+
+// A grace that leaves the supervisor's kill less than 5 s after it would lose the replies it
+// stops: refused, saying what to change.
+BOOST_AUTO_TEST_CASE(the_grace_must_leave_time_to_store_before_the_supervisors_kill) {
+  auto ok = load_config(lookup(complete()));
+  BOOST_REQUIRE(ok.config);
+  BOOST_TEST(ok.config->shutdown_grace_s == 20);
+  BOOST_TEST(ok.config->stop_timeout_s == 30);  // the unit's TimeoutStopSec
+  auto vars = complete();
+  vars["SHUTDOWN_GRACE_S"] = "8";
+  vars["STOP_TIMEOUT_S"] = "10";  // the image's 8 s with Docker's default 10 s: too tight
+  auto refused = load_config(lookup(vars));
+  BOOST_TEST(!refused.config);
+  BOOST_TEST(refused.error.find("SHUTDOWN_GRACE_S=8 leaves 2 s of the supervisor's "
+                                "STOP_TIMEOUT_S=10") != std::string::npos, refused.error);
+  BOOST_TEST(refused.error.find("TimeoutStopSec") != std::string::npos);
+  vars["SHUTDOWN_GRACE_S"] = "5";
+  BOOST_TEST(load_config(lookup(vars)).config.has_value());
+}
