@@ -20,9 +20,9 @@ const std::string kOpen =
 const std::string kClose = "</w:body></w:document>";
 
 std::string paragraphs(const std::string& body) {
-  auto text = docx_paragraphs(kOpen + body + kClose);
-  BOOST_REQUIRE(text);
-  return *text;
+  DocxText docx = docx_paragraphs(kOpen + body + kClose);
+  BOOST_REQUIRE((docx.status == DocxStatus::kOk));
+  return docx.text;
 }
 
 std::string read(const std::string& path) {
@@ -72,11 +72,11 @@ BOOST_AUTO_TEST_CASE(table_cells_in_reading_order) {
 }
 
 BOOST_AUTO_TEST_CASE(any_namespace_prefix_and_entities) {
-  auto text = docx_paragraphs(
+  DocxText docx = docx_paragraphs(
       "<x:document xmlns:x=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
-      "<x:body><x:p><x:r><x:t>R&amp;D &lt;team&gt;</x:t></x:r></x:p></x:body></x:document>");
-  BOOST_REQUIRE(text);
-  BOOST_TEST(*text == "R&D <team>\n");
+      "<x:body><x:p><x:r><x:t>R&amp;D &lt;team&gt; &#x263A;&#65;</x:t></x:r></x:p></x:body></x:document>");
+  BOOST_REQUIRE((docx.status == DocxStatus::kOk));
+  BOOST_TEST(docx.text == "R&D <team> \u263A" "A\n");
 }
 
 BOOST_AUTO_TEST_CASE(deep_nesting_does_not_exhaust_the_stack) {
@@ -84,13 +84,15 @@ BOOST_AUTO_TEST_CASE(deep_nesting_does_not_exhaust_the_stack) {
   for (int i = 0; i < 200000; ++i) xml += "<w:sdt>";
   xml += "<w:p><w:r><w:t>deep</w:t></w:r></w:p>";
   for (int i = 0; i < 200000; ++i) xml += "</w:sdt>";
-  auto text = docx_paragraphs(xml + kClose);
-  BOOST_REQUIRE(text);
-  BOOST_TEST(*text == "deep\n");
+  DocxText docx = docx_paragraphs(xml + kClose);
+  BOOST_REQUIRE((docx.status == DocxStatus::kOk));
+  BOOST_TEST(docx.text == "deep\n");
 }
 
 BOOST_AUTO_TEST_CASE(broken_xml_is_not_text) {
-  BOOST_TEST(!docx_paragraphs("<w:document><w:body><w:p>"));
+  DocxText docx = docx_paragraphs("<w:document><w:body><w:p>");
+  BOOST_TEST((docx.status == DocxStatus::kInvalidXml));
+  BOOST_TEST(docx.detail.find("invalid XML (") == 0u, docx.detail);
 }
 
 BOOST_AUTO_TEST_CASE(archives_by_their_content_types) {
