@@ -47,7 +47,8 @@ PdfText read_pages(const poppler::document& document, const ReaderLimits& limits
     if (i > 0) result.text += '\f';
     result.text += text;
   }
-  result.status = has_visible_text(result.text) ? PdfStatus::kOk : PdfStatus::kNoText;
+  if (!has_visible_text(result.text)) return {PdfStatus::kNoText, "", result.pages, result.pages_read};
+  result.status = PdfStatus::kOk;
   return result;
 }
 
