@@ -274,7 +274,7 @@ std::string child_refusal(const ChildRun& run, const ChildLimits& limits, std::s
       return what + " is too large: its text is more than " +
              std::to_string(limits.max_output_bytes / (1024 * 1024)) + " MB; " + instead;
     case ChildEnd::kCrashed:
-      return "the reader failed on " + what + " (" + run.detail + "); " + instead;
+      return "the reader failed on " + what + ": " + run.detail + "; " + instead;
     case ChildEnd::kCannotStart:
       return "cannot start the reader: " + run.detail;
     case ChildEnd::kFinished:

@@ -7,7 +7,6 @@
 #include <zip.h>
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>

@@ -182,7 +182,9 @@ void classify(int status, const struct rusage& usage, const ChildLimits& limits,
   }
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   double cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
-  if (sig == SIGXCPU || (sig == SIGKILL && cpu >= limits.cpu_seconds)) {
+  // SIGXCPU at the soft limit; SIGKILL (not ours: ours are classified above) at the hard one.
+  // The kernel checks at its tick: the accounted time may fall a little short of the limit.
+  if (sig == SIGXCPU || (sig == SIGKILL && cpu + 0.5 >= limits.cpu_seconds)) {
     run.end = ChildEnd::kCpuTime;
   } else if (said_out_of_memory(err)) {
     run.end = ChildEnd::kOutOfMemory;

@@ -83,7 +83,6 @@ BOOST_AUTO_TEST_CASE(cpu_time_past_the_limit) {
     return std::string();
   }, limits);
   BOOST_TEST((run.end == ChildEnd::kCpuTime));
-  BOOST_TEST(run.usage.cpu_seconds >= 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(the_wall_clock_deadline_kills_a_waiting_child) {
