@@ -19,7 +19,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ make pkg-config ca-certificates \
       libfcgi-dev libpq-dev libcurl4-openssl-dev libmstch-dev libboost-dev rapidjson-dev libssl-dev \
-      libpoppler-cpp-dev libzip-dev libpugixml-dev \
+      libpoppler-cpp-dev libzip-dev libexpat1-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The whole context (.dockerignore leaves out build outputs, .git, .run and .env), so
@@ -49,7 +49,7 @@ RUN make -j"$(nproc)" \
 FROM ${BASE_IMAGE}
 ARG DEBIAN_FRONTEND=noninteractive
 # libmstch-dev ships only a static libmstch.a (linked in); Boost and RapidJSON are headers.
-# libpoppler-cpp0v5, libzip4 and libpugixml1v5: the binary's `documents put` (PDF and DOCX
+# libpoppler-cpp0v5, libzip4 and libexpat1: the binary's `documents put` (PDF and DOCX
 # text), so `resume-chat COMMAND` also works inside the container.
 # Debian's `nginx` package is the binary with the built-in modules (fastcgi, gzip, limit_req,
 # limit_conn, realip, ...): all that nginx/locations.conf.in uses, without the module packages
@@ -57,7 +57,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # (-s: also as a subreaper where the runtime gives no PID namespace, e.g. buildah run).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libfcgi0ldbl libpq5 libcurl4 libssl3 libpoppler-cpp0v5 libzip4 libpugixml1v5 \
+      libfcgi0ldbl libpq5 libcurl4 libssl3 libpoppler-cpp0v5 libzip4 libexpat1 \
       nginx ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* /var/log/nginx/* /etc/nginx/sites-enabled/* \
  && useradd --create-home --uid 1000 --user-group --shell /bin/bash user

@@ -10,10 +10,10 @@ CXXFLAGS ?= -O2 -g
 RC_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -Iinclude -I/usr/include/postgresql \
                -I/usr/include/poppler/cpp -MMD -MP
 LDLIBS   := -lfcgi -lpq -lcurl -lmstch -lcrypto -ldl -lpthread
-# The PDF and DOCX readers (poppler-cpp, libzip, pugixml) are a library of their own, loaded
+# The PDF and DOCX readers (poppler-cpp, libzip, expat) are a library of their own, loaded
 # only by `resume-chat documents put` (include/resume_chat/document_readers.h).
 READER_SRCS := src/pdf_text.cc src/docx_text.cc src/readers_library.cc
-READER_LIBS := -lpoppler-cpp -lzip -lpugixml
+READER_LIBS := -lpoppler-cpp -lzip -lexpat
 BUILD    ?= build
 # Content-hashed static files and the page template that links them (scripts/hash-static);
 # always under build/, whatever BUILD is: scripts/lib/stack.sh serves them from there.
@@ -229,4 +229,4 @@ image:
 test-image:
 	scripts/test-image
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz-replay/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/pic/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz-replay/*.d)

@@ -63,11 +63,15 @@ const char* const kDocumentsHelp =
     "         through `resume-chat link NAME`). Each file may be plain text, Markdown, PDF\n"
     "         (its text layer) or DOCX (its paragraphs, in reading order), recognised by\n"
     "         its content, not its name; the text is stored as UTF-8 with whitespace\n"
-    "         normalised. Refused, with the table left as it was: a missing or unreadable\n"
-    "         file, an image or any other format, a PDF without a text layer (scanned?\n"
-    "         run OCR first), an encrypted PDF, a file without text, a file over 20 MB or\n"
-    "         with more than 200000 characters of text, a NAME that is empty, longer than\n"
-    "         255 characters or has control characters.\n"
+    "         normalised. PDF and DOCX files are read in a child process limited to\n"
+    "         512 MB of memory and 20 s of CPU time. Refused, with the table left as it\n"
+    "         was: a missing or unreadable file, an image or any other format, a PDF\n"
+    "         without a text layer (scanned? run OCR first), an encrypted or damaged PDF,\n"
+    "         a file without text, a file over 20 MB, a PDF of more than 100 pages, a\n"
+    "         DOCX whose text part inflates past 8 MB or has XML Word does not write, a\n"
+    "         file with more than 200000 characters of text or that needs more memory or\n"
+    "         time than those limits; a NAME that is empty, longer than 255 characters or\n"
+    "         has a control, bidi or zero-width character (named, e.g. U+202E).\n"
     "list     every document: its name, the characters of each text, when it was last\n"
     "         updated (UTC) and how many chat sessions it has.\n"
     "delete   deletes the row; its stored chats stay, and so do its transcripts.\n"
@@ -161,8 +165,9 @@ std::unique_ptr<DbPool> connect(const EnvLookup& env, int& status) {
   return pool;
 }
 
-int refuse_name(const std::string& name) {
-  std::string problem = document_name_problem(name);
+// `problem`: document_name_problem to look a name up, new_document_name_problem to store one.
+int refuse_name(const std::string& name, std::string (*problem_of)(const std::string&)) {
+  std::string problem = problem_of(name);
   if (problem.empty()) return kCliOk;
   print_err(problem);
   return kCliRefused;
@@ -174,7 +179,7 @@ std::string describe(const ExtractedText& text) {
 
 int documents_put(const Args& args, const EnvLookup& env) {
   if (args.size() != 3) return usage_error("documents put needs NAME RESUME_FILE JD_FILE", kDocumentsHelp);
-  if (int status = refuse_name(args[0]); status != kCliOk) return status;
+  if (int status = refuse_name(args[0], new_document_name_problem); status != kCliOk) return status;
   ExtractedText resume = extract_text_file(args[1]);
   ExtractedText jd = extract_text_file(args[2]);
   if (!resume.ok) print_err("resume file " + args[1] + ": " + resume.reason);
@@ -301,7 +306,7 @@ int link(const Args& args, const EnvLookup& env) {
   }
   std::string base = public_url(env);
   if (base.empty()) return kCliUsage;
-  if (int status = refuse_name(parsed.name); status != kCliOk) return status;
+  if (int status = refuse_name(parsed.name, document_name_problem); status != kCliOk) return status;
   int status = kCliOk;
   auto pool = connect(env, status);
   if (!pool) return status;

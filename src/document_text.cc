@@ -1,14 +1,18 @@
 // Recognising a document's format from its first bytes, dispatching to the PDF and DOCX
-// readers, and normalising whatever text comes out.
+// readers (in a child process under limits, for a file), and normalising whatever text
+// comes out.
 #include "resume_chat/document_text.h"
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #include "resume_chat/document_readers.h"
+#include "resume_chat/reader_limits.h"
+#include "resume_chat/reader_sandbox.h"
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
@@ -80,11 +84,24 @@ ExtractedText finish(DocumentFormat format, std::string_view raw) {
   return result;
 }
 
+// The readers stop as soon as the text passes the limit: no more is worth reading.
+ReaderLimits reader_limits() {
+  ReaderLimits limits;
+  limits.max_visible_chars = kMaxDocumentTextChars;
+  return limits;
+}
+
+std::string too_much_text(const std::string& where = "") {
+  return "it has more than the " + std::to_string(kMaxDocumentTextChars) +
+         " characters of text a document may have" + where + ": use a shorter file";
+}
+
 ExtractedText from_pdf(std::string_view bytes) {
   std::string error;
   const DocumentReaders* readers = document_readers(error);
   if (readers == nullptr) return refused(error);
-  PdfText pdf = readers->pdf(bytes);
+  const ReaderLimits limits = reader_limits();
+  PdfText pdf = readers->pdf(bytes, limits);
   switch (pdf.status) {
     case PdfStatus::kOk:
       return finish(DocumentFormat::kPdf, pdf.text);
@@ -92,6 +109,17 @@ ExtractedText from_pdf(std::string_view bytes) {
       return refused("the PDF is encrypted: save an unencrypted copy first (e.g. qpdf --decrypt)");
     case PdfStatus::kNoText:
       return refused("the PDF has no text layer (scanned? run OCR first, e.g. ocrmypdf)");
+    case PdfStatus::kBrokenPageTree:
+      return refused(std::string("the PDF opens but could not read its page tree") +
+                     (pdf.pages_read > 0 ? " (page " + std::to_string(pdf.pages_read) + ")" : "") +
+                     ": it is damaged; print it to PDF again");
+    case PdfStatus::kTooManyPages:
+      return refused("the PDF is too large: " + std::to_string(pdf.pages) + " pages, more than the " +
+                     std::to_string(limits.max_pdf_pages) +
+                     " read; print only the pages that matter to PDF");
+    case PdfStatus::kTooMuchText:
+      return refused(too_much_text(" (reading stopped at page " + std::to_string(pdf.pages_read) +
+                                   " of " + std::to_string(pdf.pages) + ")"));
     case PdfStatus::kUnreadable:
       break;
   }
@@ -102,12 +130,22 @@ ExtractedText from_zip(std::string_view bytes) {
   std::string error;
   const DocumentReaders* readers = document_readers(error);
   if (readers == nullptr) return refused(error);
-  DocxText docx = readers->docx(bytes);
+  const ReaderLimits limits = reader_limits();
+  DocxText docx = readers->docx(bytes, limits);
   switch (docx.status) {
     case DocxStatus::kOk:
       return finish(DocumentFormat::kDocx, docx.text);
     case DocxStatus::kNotWord:
       return refused("it is " + docx.detail);
+    case DocxStatus::kInvalidXml:
+      return refused("the Word document is not as Word writes it: " + docx.detail +
+                     "; open it in Word and save it again, or save it as PDF");
+    case DocxStatus::kTooLarge:
+      return refused("the Word document is too large: its text part inflates to more than " +
+                     std::to_string(limits.max_docx_part_bytes / (1024 * 1024)) +
+                     " MB (a resume's is well under 2 MB): save it as PDF or .txt");
+    case DocxStatus::kTooMuchText:
+      return refused(too_much_text());
     case DocxStatus::kCorrupt:
       break;
   }
@@ -188,6 +226,63 @@ std::string tidy_line(std::string_view line) {
   return out;
 }
 
+// The child's answer over the pipe: ok, format, the reason on one line, then the text.
+std::string serialize(const ExtractedText& result) {
+  std::string reason = result.reason;
+  std::replace(reason.begin(), reason.end(), '\n', ' ');
+  return std::string(1, result.ok ? '1' : '0') + static_cast<char>('0' + static_cast<int>(result.format)) +
+         reason + '\n' + result.text;
+}
+
+ExtractedText deserialize(const std::string& answer) {
+  size_t newline = answer.find('\n');
+  if (answer.size() < 2 || newline == std::string::npos) return refused("the reader gave no answer");
+  ExtractedText result;
+  result.ok = answer[0] == '1';
+  result.format = static_cast<DocumentFormat>(std::clamp(answer[1] - '0', 0, 2));
+  result.reason = answer.substr(2, newline - 2);
+  result.text = answer.substr(newline + 1);
+  return result;
+}
+
+// What each kind of file is for the child's refusals, and what to do instead.
+struct ReaderKind {
+  const char* what;
+  const char* instead;
+};
+
+ReaderKind reader_kind(std::string_view bytes) {
+  if (looks_like_pdf(bytes)) return {"the PDF", "print it to PDF again, or save it as .txt"};
+  if (is_zip(bytes)) return {"the Word document", "save it as PDF or .txt"};
+  return {"the file", "save it as .txt"};
+}
+
+std::string child_refusal(const ChildRun& run, const ChildLimits& limits, std::string_view bytes) {
+  ReaderKind kind = reader_kind(bytes);
+  const std::string what = kind.what, instead = kind.instead;
+  switch (run.end) {
+    case ChildEnd::kOutOfMemory:
+      return what + " is too large: reading it needed more than " +
+             std::to_string(limits.address_space_bytes / (1024 * 1024)) + " MB of memory; " + instead;
+    case ChildEnd::kCpuTime:
+      return what + " is too slow to read: it took more than " + std::to_string(limits.cpu_seconds) +
+             " s of CPU time; " + instead;
+    case ChildEnd::kWallClock:
+      return what + " is too slow to read: no answer within " + std::to_string(limits.wall_seconds) +
+             " s; " + instead;
+    case ChildEnd::kOutputTooLarge:
+      return what + " is too large: its text is more than " +
+             std::to_string(limits.max_output_bytes / (1024 * 1024)) + " MB; " + instead;
+    case ChildEnd::kCrashed:
+      return "the reader failed on " + what + ": " + run.detail + "; " + instead;
+    case ChildEnd::kCannotStart:
+      return "cannot start the reader: " + run.detail;
+    case ChildEnd::kFinished:
+      break;
+  }
+  return "";
+}
+
 }  // namespace
 
 const char* format_name(DocumentFormat format) {
@@ -228,7 +323,15 @@ ExtractedText extract_text(std::string_view bytes) {
   return from_text(bytes);
 }
 
-ExtractedText extract_text_file(const std::string& path) {
+ExtractedText extract_text_in_child(std::string_view bytes, const ChildLimits& limits) {
+  ChildRun run = run_in_child([&] { return serialize(extract_text(bytes)); }, limits);
+  ExtractedText result =
+      run.end == ChildEnd::kFinished ? deserialize(run.output) : refused(child_refusal(run, limits, bytes));
+  result.reading = run.usage;
+  return result;
+}
+
+ExtractedText extract_text_file(const std::string& path, const ChildLimits& limits) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0) {
     return refused(errno == ENOENT ? "no such file" : std::string("cannot read it: ") + std::strerror(errno));
@@ -246,7 +349,8 @@ ExtractedText extract_text_file(const std::string& path) {
   if (file.bad()) return refused("cannot read it: read error");
   bytes.resize(static_cast<size_t>(file.gcount()));
   if (bytes.size() > kMaxDocumentFileBytes) return refused(too_large());
-  return extract_text(bytes);
+  bytes.shrink_to_fit();  // the reader's child inherits this process's memory
+  return extract_text_in_child(bytes, limits);
 }
 
 }  // namespace resume_chat

@@ -14,9 +14,11 @@
 
 #include "resume_chat/cli.h"
 #include "support/fixtures.h"
+#include "support/hostile_files.h"
 
 using namespace resume_chat;
 using test_support::fixture;
+using test_support::hostile;
 
 namespace {
 
@@ -153,6 +155,43 @@ BOOST_AUTO_TEST_CASE(names_are_refused_before_any_connection) {
                        fixture("resume.docx")}, unreachable_database());
   BOOST_TEST(long_name.status == 1);
   BOOST_TEST(contains(long_name.err, "more than the 255 of documents.name"));
+}
+
+BOOST_AUTO_TEST_CASE(invisible_characters_in_a_new_name_are_named) {
+  Run rlo = run({"documents", "put", "jane\xE2\x80\xAE" "fdp.exe", fixture("resume.pdf"), fixture("notes.md")},
+                unreachable_database());
+  BOOST_TEST(rlo.status == 1);
+  BOOST_TEST(rlo.err == "resume-chat: NAME has U+202E RIGHT-TO-LEFT OVERRIDE (a bidi control) at "
+                        "character 5 of 12: a name must be visible text\n");
+  Run c1 = run({"documents", "put", "jane\xC2\x9B", fixture("resume.pdf"), fixture("notes.md")},
+               unreachable_database());
+  BOOST_TEST(c1.status == 1);
+  BOOST_TEST(contains(c1.err, "U+009B CONTROL SEQUENCE INTRODUCER (a control character) at character 5"));
+  // `link` still looks such a name up (another application may have stored it): it gets as
+  // far as the database.
+  auto vars = unreachable_database();
+  vars["LINK_SECRET"] = "0123456789abcdef0123";
+  vars["PUBLIC_URL"] = "https://chat.example.com";
+  BOOST_TEST(run({"link", "jane\xE2\x80\xAE" "fdp.exe"}, vars).status == 3);
+}
+
+// Each hostile file: exit 1 with one line naming the file and what was too large, before any
+// connection; the reader's cost is in the child (document_text_test logs it).
+BOOST_AUTO_TEST_CASE(hostile_files_are_one_line_each) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"pages-1000.pdf", "the PDF is too large: 1000 pages"},
+      {"page-tree.pdf", "could not read its page tree"},
+      {"bomb-3gb.docx", "the Word document is too large"},
+      {"nul-ref.docx", "&#0;"},
+  };
+  for (const auto& [name, reason] : cases) {
+    Run r = run({"documents", "put", "jane", hostile(name), fixture("notes.md")}, unreachable_database());
+    BOOST_TEST(r.status == 1, name);
+    BOOST_TEST(r.err.find("resume-chat: resume file " + hostile(name) + ": ") == 0u, r.err);
+    BOOST_TEST(contains(r.err, reason), r.err);
+    BOOST_TEST(r.err.find('\n') == r.err.size() - 1, r.err);
+    BOOST_TEST(r.out.empty());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(missing_settings_exit_2) {

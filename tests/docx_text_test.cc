@@ -1,14 +1,20 @@
 // DOCX: the main part's paragraphs (lists, tabs, breaks, tables, text boxes once, deleted
-// text and field codes left out), the package's content types, and damaged archives.
+// text and field codes left out), the package's content types, and damaged archives; the
+// reader's limits on the files of tests/documents/make-hostile (a zip bomb, 63 MB of <a/>,
+// &#0;, an undeclared entity, a DOCTYPE, too much text), streamed without a DOM.
 #define BOOST_TEST_MODULE docx_text
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
 #include "resume_chat/docx_text.h"
+#include <sys/resource.h>
+
 #include "support/fixtures.h"
+#include "support/hostile_files.h"
 
 using namespace resume_chat;
 
@@ -20,9 +26,9 @@ const std::string kOpen =
 const std::string kClose = "</w:body></w:document>";
 
 std::string paragraphs(const std::string& body) {
-  auto text = docx_paragraphs(kOpen + body + kClose);
-  BOOST_REQUIRE(text);
-  return *text;
+  DocxText docx = docx_paragraphs(kOpen + body + kClose);
+  BOOST_REQUIRE((docx.status == DocxStatus::kOk));
+  return docx.text;
 }
 
 std::string read(const std::string& path) {
@@ -72,11 +78,11 @@ BOOST_AUTO_TEST_CASE(table_cells_in_reading_order) {
 }
 
 BOOST_AUTO_TEST_CASE(any_namespace_prefix_and_entities) {
-  auto text = docx_paragraphs(
+  DocxText docx = docx_paragraphs(
       "<x:document xmlns:x=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
-      "<x:body><x:p><x:r><x:t>R&amp;D &lt;team&gt;</x:t></x:r></x:p></x:body></x:document>");
-  BOOST_REQUIRE(text);
-  BOOST_TEST(*text == "R&D <team>\n");
+      "<x:body><x:p><x:r><x:t>R&amp;D &lt;team&gt; &#x263A;&#65;</x:t></x:r></x:p></x:body></x:document>");
+  BOOST_REQUIRE((docx.status == DocxStatus::kOk));
+  BOOST_TEST(docx.text == "R&D <team> \u263A" "A\n");
 }
 
 BOOST_AUTO_TEST_CASE(deep_nesting_does_not_exhaust_the_stack) {
@@ -84,13 +90,15 @@ BOOST_AUTO_TEST_CASE(deep_nesting_does_not_exhaust_the_stack) {
   for (int i = 0; i < 200000; ++i) xml += "<w:sdt>";
   xml += "<w:p><w:r><w:t>deep</w:t></w:r></w:p>";
   for (int i = 0; i < 200000; ++i) xml += "</w:sdt>";
-  auto text = docx_paragraphs(xml + kClose);
-  BOOST_REQUIRE(text);
-  BOOST_TEST(*text == "deep\n");
+  DocxText docx = docx_paragraphs(xml + kClose);
+  BOOST_REQUIRE((docx.status == DocxStatus::kOk));
+  BOOST_TEST(docx.text == "deep\n");
 }
 
 BOOST_AUTO_TEST_CASE(broken_xml_is_not_text) {
-  BOOST_TEST(!docx_paragraphs("<w:document><w:body><w:p>"));
+  DocxText docx = docx_paragraphs("<w:document><w:body><w:p>");
+  BOOST_TEST((docx.status == DocxStatus::kInvalidXml));
+  BOOST_TEST(docx.detail.find("invalid XML (") == 0u, docx.detail);
 }
 
 BOOST_AUTO_TEST_CASE(archives_by_their_content_types) {
@@ -105,4 +113,68 @@ BOOST_AUTO_TEST_CASE(archives_by_their_content_types) {
   truncated.resize(truncated.size() / 2);
   BOOST_TEST((docx_text(truncated).status == DocxStatus::kCorrupt));
   BOOST_TEST((docx_text("PK\x03\x04 not really").status == DocxStatus::kCorrupt));
+}
+
+namespace {
+
+DocxText hostile(const std::string& name, const ReaderLimits& limits = {}) {
+  std::string bytes = read(test_support::hostile(name));
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  auto start = std::chrono::steady_clock::now();
+  DocxText docx = docx_text(bytes, limits);
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  BOOST_TEST_MESSAGE(name << ": "
+                          << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+                          << " s, this process's peak RSS " << after.ru_maxrss / 1024 << " MB (was "
+                          << before.ru_maxrss / 1024 << " MB)");
+  return docx;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_part_inflating_past_the_cap_is_too_large) {
+  BOOST_TEST((hostile("tags-63mb.docx").status == DocxStatus::kTooLarge));
+  BOOST_TEST((hostile("bomb-3gb.docx").status == DocxStatus::kTooLarge));
+  ReaderLimits roomy;
+  roomy.max_docx_part_bytes = 64u * 1024 * 1024;
+  DocxText tags = hostile("tags-63mb.docx", roomy);  // streamed: no DOM of 16 million elements
+  BOOST_TEST((tags.status == DocxStatus::kOk));
+  BOOST_TEST(tags.text == "");
+}
+
+BOOST_AUTO_TEST_CASE(xml_word_never_writes_is_refused_with_where) {
+  DocxText nul = hostile("nul-ref.docx");
+  BOOST_TEST((nul.status == DocxStatus::kInvalidXml));
+  BOOST_TEST(nul.detail == "&#0; (a character reference XML does not allow) at line 2, column 113");
+  DocxText entity = hostile("entity.docx");
+  BOOST_TEST((entity.status == DocxStatus::kInvalidXml));
+  BOOST_TEST(entity.detail == "an undeclared entity &eacute; at line 2, column 110");
+  DocxText doctype = hostile("doctype.docx");
+  BOOST_TEST((doctype.status == DocxStatus::kInvalidXml));
+  BOOST_TEST(doctype.detail.find("a DOCTYPE (entity definitions) at line 2") == 0u, doctype.detail);
+  DocxText inline_nul = docx_paragraphs(kOpen + "<w:p><w:r><w:t>a&#x0;b</w:t></w:r></w:p>" + kClose);
+  BOOST_TEST((inline_nul.status == DocxStatus::kInvalidXml));
+  BOOST_TEST(inline_nul.detail.find("&#x0;") == 0u, inline_nul.detail);
+}
+
+BOOST_AUTO_TEST_CASE(reading_stops_past_the_character_limit) {
+  ReaderLimits limits;
+  limits.max_visible_chars = 200000;
+  BOOST_TEST((hostile("text-250k.docx", limits).status == DocxStatus::kTooMuchText));
+  BOOST_TEST((hostile("text-250k.docx").status == DocxStatus::kOk));
+  limits.max_visible_chars = 9;
+  BOOST_TEST((docx_paragraphs(kOpen + "<w:p><w:r><w:t>123 456 789</w:t></w:r></w:p>" + kClose, limits)
+                  .status == DocxStatus::kOk));
+  limits.max_visible_chars = 8;
+  BOOST_TEST((docx_paragraphs(kOpen + "<w:p><w:r><w:t>123 456 789</w:t></w:r></w:p>" + kClose, limits)
+                  .status == DocxStatus::kTooMuchText));
+}
+
+BOOST_AUTO_TEST_CASE(a_word_document_as_word_writes_it) {
+  DocxText docx = hostile("resume-styled.docx");
+  BOOST_REQUIRE((docx.status == DocxStatus::kOk));
+  BOOST_TEST(docx.text.find("Item 0: led the migration of billing to PostgreSQL\n"
+                            "- Item 1: led the migration of billing to PostgreSQL\n") == 0u);
 }

@@ -12,9 +12,15 @@
 
 namespace resume_chat {
 
-// "" when `name` can be a documents.name (non-empty, UTF-8, at most 255 characters, no
-// control characters); else why not.
+// "" when `name` can be looked up as a documents.name (non-empty, UTF-8, at most 255
+// characters, no C0 control characters); else why not, naming the character and where.
 std::string document_name_problem(const std::string& name);
+
+// "" when `documents put` may store `name`: document_name_problem, and every character
+// visible: no C0 or C1 control, bidi control (U+202E RIGHT-TO-LEFT OVERRIDE, the isolates,
+// the marks), zero-width or other invisible character. Such a name reads as something else
+// in a terminal, a log or a link. (One another application stored is still looked up.)
+std::string new_document_name_problem(const std::string& name);
 
 struct DocumentWrite {
   bool ok = false;

@@ -3,7 +3,8 @@
 // linked into the worker, loading them cost every serving process 3.7 MB of memory and
 // startup time for code it never runs. So they live in libresume-chat-readers.so, beside the
 // binary (build/, or PREFIX/lib/resume-chat/ after `make install`), and `documents put`
-// loads it on first use.
+// loads it on first use: in the child process that reads the file (reader_sandbox.h), so
+// even the command's own process never maps poppler.
 #ifndef RESUME_CHAT_DOCUMENT_READERS_H_
 #define RESUME_CHAT_DOCUMENT_READERS_H_
 
@@ -12,12 +13,13 @@
 
 #include "resume_chat/docx_text.h"
 #include "resume_chat/pdf_text.h"
+#include "resume_chat/reader_limits.h"
 
 namespace resume_chat {
 
 struct DocumentReaders {
-  PdfText (*pdf)(std::string_view bytes);
-  DocxText (*docx)(std::string_view zip_bytes);
+  PdfText (*pdf)(std::string_view bytes, const ReaderLimits& limits);
+  DocxText (*docx)(std::string_view zip_bytes, const ReaderLimits& limits);
 };
 
 // The readers, loaded once; nullptr with `error` saying why when the library is missing.

@@ -3,12 +3,17 @@
 // file name; the result is valid UTF-8 with whitespace normalised. Anything else (an
 // image, a scan without a text layer, an encrypted PDF, an empty result, a huge file) is a
 // refusal whose reason is one line a person can act on. Nothing here throws.
+// A file's PDF and DOCX readers run in a child process under limits (reader_sandbox.h): a
+// file that needs more memory or time than a resume could is refused as too large or too
+// slow, whatever it makes the reader do.
 #ifndef RESUME_CHAT_DOCUMENT_TEXT_H_
 #define RESUME_CHAT_DOCUMENT_TEXT_H_
 
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+#include "resume_chat/reader_sandbox.h"
 
 namespace resume_chat {
 
@@ -22,6 +27,7 @@ struct ExtractedText {
   DocumentFormat format = DocumentFormat::kText;
   std::string text;    // when ok: normalised, valid UTF-8, not empty
   std::string reason;  // when !ok: why, e.g. "it is an image (PNG), not a document"
+  ChildUsage reading;  // what reading it in a child cost (extract_text_in_child)
 };
 
 // Larger files are refused before they are read: a resume is a few hundred KB at most.
@@ -29,10 +35,16 @@ constexpr size_t kMaxDocumentFileBytes = 20u * 1024 * 1024;
 // Both texts go into every prompt; more than this is not a resume or a job description.
 constexpr size_t kMaxDocumentTextChars = 200000;
 
+// In this process: the readers' own limits hold (pages, characters, a DOCX part's size),
+// but not memory or time. For fuzzing and tests of the formats.
 ExtractedText extract_text(std::string_view bytes);
 
-// Reads `path` (refusing a missing, unreadable or too large file) and extracts its text.
-ExtractedText extract_text_file(const std::string& path);
+// extract_text in a child process under `limits`; their refusals say which one was hit.
+ExtractedText extract_text_in_child(std::string_view bytes, const ChildLimits& limits = {});
+
+// Reads `path` (refusing a missing, unreadable or too large file) and extracts its text in a
+// child process.
+ExtractedText extract_text_file(const std::string& path, const ChildLimits& limits = {});
 
 // Line breaks to \n (form feeds: a blank line), other whitespace to single spaces inside a
 // line (indentation kept), no trailing spaces, at most one blank line in a row, nothing

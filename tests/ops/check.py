@@ -159,6 +159,66 @@ def documents_put():
     command("documents", "put", "jane", fixture("resume.pdf"), fixture("resume.docx"))
 
 
+HOSTILE = [
+    # 20 s of CPU time; on a busy machine the 40 s wall-clock deadline may come first.
+    ("overlap-16mb.pdf", "the PDF is too slow to read: "),
+    ("contents-64.pdf", "the PDF is too slow to read: "),
+    ("pages-1000.pdf", "the PDF is too large: 1000 pages, more than the 100 read"),
+    ("page-tree.pdf", "the PDF opens but could not read its page tree: it is damaged; print it to PDF again"),
+    ("text-60-pages.pdf", "more than the 200000 characters of text a document may have (reading stopped at page"),
+    ("tags-63mb.docx", "the Word document is too large: its text part inflates to more than 8 MB"),
+    ("bomb-3gb.docx", "the Word document is too large: its text part inflates to more than 8 MB"),
+    ("nul-ref.docx", "the Word document is not as Word writes it: &#0; (a character reference XML does not allow)"),
+    ("entity.docx", "the Word document is not as Word writes it: an undeclared entity &eacute;"),
+    ("doctype.docx", "the Word document is not as Word writes it: a DOCTYPE"),
+    ("text-250k.docx", "more than the 200000 characters of text a document may have"),
+]
+
+
+def measured_put(name, resume, jd):
+    """documents put through the real binary: (status, stdout, stderr, seconds, peak MB). The
+    peak is wait4's: the command's and its reader child's, whichever was larger."""
+    start = time.monotonic()
+    process = subprocess.Popen([BIN, "documents", "put", name, resume, jd], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    err = process.stderr.read()  # a line or two each: neither pipe can fill
+    out = process.stdout.read()
+    process.stderr.close()
+    process.stdout.close()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    return process.returncode, out, err, time.monotonic() - start, usage.ru_maxrss / 1024
+
+
+def hostile_documents():
+    """Issue 19: the readers' limits through the real command; time and peak memory logged."""
+    directory = os.path.join(STACK, "hostile")
+    subprocess.run(["tests/documents/make-hostile", directory], check=True)
+    before = documents_snapshot()
+    for name, reason in HOSTILE:
+        path = os.path.join(directory, name)
+        status, out, err, seconds, peak = measured_put("jane", path, fixture("notes.md"))
+        print(f"     {name}: {seconds:.2f} s, peak {peak:.0f} MB: {err.strip()}", flush=True)
+        lines = err.strip().split("\n")
+        check(f"documents put refuses hostile {name}: exit 1, one line saying what was too large or wrong",
+              status == 1 and out == "" and len(lines) == 1 and path in lines[0] and reason in lines[0],
+              (status, err.strip()))
+    status, _, err = command("documents", "put", "jane\u202efdp.exe", fixture("resume.pdf"), fixture("notes.md"))
+    check("documents put refuses a NAME with U+202E, naming it and where", status == 1
+          and "NAME has U+202E RIGHT-TO-LEFT OVERRIDE (a bidi control) at character 5 of 12" in err, (status, err))
+    check("the hostile files and names left the documents table untouched", documents_snapshot() == before)
+    status, out, err, seconds, peak = measured_put("long-resume", os.path.join(directory, "resume-5-pages.pdf"),
+                                                   os.path.join(directory, "resume-styled.docx"))
+    print(f"     resume-5-pages.pdf + resume-styled.docx: {seconds:.2f} s, peak {peak:.0f} MB", flush=True)
+    resume = sql("SELECT resume FROM documents WHERE name = 'long-resume'")
+    jd = sql("SELECT jd FROM documents WHERE name = 'long-resume'")
+    check("a 5-page PDF and a DOCX as Word writes it are stored whole", status == 0
+          and out.startswith("created document 'long-resume'") and resume.startswith("Resume line 0.0:")
+          and "\n\nResume line 4.0: " in resume and jd.startswith("Item 0: led the migration")
+          and "\n- Item 399: led the migration of billing to PostgreSQL" in jd, (status, err, resume[:60], jd[-80:]))
+    command("documents", "delete", "long-resume")
+
+
 def documents_list(expect_sessions):
     status, out, _ = command("documents", "list")
     rows = {line.split()[0]: line.split() for line in out.strip().split("\n")[1:]}
@@ -353,6 +413,7 @@ def no_secret_in_logs():
 def main():
     help_and_usage()
     documents_put()
+    hostile_documents()
     first_token = links()
     transcripts(first_token)
     budget()

@@ -1,0 +1,50 @@
+// How much of a file the PDF and DOCX readers read before they stop and say it is too large,
+// and the count of characters they stop on. Header-only: the readers library
+// (document_readers.h) and the worker's library both use it.
+#ifndef RESUME_CHAT_READER_LIMITS_H_
+#define RESUME_CHAT_READER_LIMITS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace resume_chat {
+
+struct ReaderLimits {
+  // Reading stops once the text has more visible characters than this (see visible_chars).
+  size_t max_visible_chars = SIZE_MAX;
+  // A resume or a job description is a few pages; 100 pages of text is already more than
+  // the 200,000 characters a document may have.
+  int max_pdf_pages = 100;
+  // Word's main part is some 15 bytes of markup per character of text; a 30-page resume
+  // full of tables is under 2 MB.
+  size_t max_docx_part_bytes = 8u * 1024 * 1024;
+};
+
+// Characters that stay characters when the text is normalised (document_text.h): not
+// whitespace, not control characters, not a BOM. At most the normalised text's length, so
+// stopping on it never refuses a text the final count would accept. `utf8` is valid UTF-8.
+inline size_t visible_chars(std::string_view utf8) {
+  size_t count = 0;
+  for (size_t i = 0; i < utf8.size();) {
+    auto byte = [&](size_t k) {
+      return i + k < utf8.size() ? static_cast<unsigned char>(utf8[i + k]) : 0u;
+    };
+    unsigned b0 = byte(0);
+    size_t length = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;
+    char32_t c = b0;
+    if (length == 2) c = ((b0 & 0x1Fu) << 6) | (byte(1) & 0x3Fu);
+    if (length == 3) c = ((b0 & 0x0Fu) << 12) | ((byte(1) & 0x3Fu) << 6) | (byte(2) & 0x3Fu);
+    if (length == 4) c = ((b0 & 0x07u) << 18) | ((byte(1) & 0x3Fu) << 12) | ((byte(2) & 0x3Fu) << 6) | (byte(3) & 0x3Fu);
+    i += length;
+    bool invisible = c <= 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0x1680 ||
+                     (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+                     c == 0x205F || c == 0x3000 || c == 0xFEFF;
+    if (!invisible) ++count;
+  }
+  return count;
+}
+
+}  // namespace resume_chat
+
+#endif  // RESUME_CHAT_READER_LIMITS_H_
