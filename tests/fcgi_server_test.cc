@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -301,4 +302,58 @@ BOOST_AUTO_TEST_CASE(an_inherited_socket_keeps_listening_for_the_others, *utf::t
   if (accepted >= 0) close(accepted);
   if (fd >= 0) close(fd);
   close(shared);
+}
+
+// Out of file descriptors, accept fails while nginx's connection waits in the queue: the
+// listener pauses and retries with a back-off (one log line, not one per retry), and the
+// queued connection is served once descriptors are free again.
+BOOST_AUTO_TEST_CASE(out_of_descriptors_the_listener_backs_off, *utf::timeout(60)) {
+  Serving serving(free_tcp_endpoint());
+  {  // the server is up, and done with this connection (its descriptor is closed)
+    int warm = fcgi_connect(serving.endpoint());
+    const std::string get = fcgi_request({{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", "/warm"}});
+    send(warm, get.data(), get.size(), MSG_NOSIGNAL);
+    BOOST_REQUIRE(closed_by_server(warm, 10000));
+    close(warm);
+  }
+  char log_path[] = "/tmp/resume-chat-fcgi-log-XXXXXX";
+  const int log_fd = mkstemp(log_path);
+  const int saved_stderr = dup(2);
+  dup2(log_fd, 2);
+  rlimit saved_limit{};
+  getrlimit(RLIMIT_NOFILE, &saved_limit);
+  rlimit low = saved_limit;
+  low.rlim_cur = 256;
+  setrlimit(RLIMIT_NOFILE, &low);
+  std::vector<int> fillers;
+  for (int round = 0; round < 2; ++round) {  // again once libfcgi's lingering close is done
+    for (int fd; (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fillers.push_back(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  close(fillers.back());  // one left: the client's socket
+  fillers.pop_back();
+  int client = fcgi_connect(serving.endpoint());
+  BOOST_REQUIRE(client >= 0);
+  const std::string request = fcgi_request({{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", "/queued"}});
+  send(client, request.data(), request.size(), MSG_NOSIGNAL);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const double before = cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const double spent = cpu_seconds() - before;
+  for (int fd : fillers) close(fd);
+  setrlimit(RLIMIT_NOFILE, &saved_limit);
+  BOOST_TEST(read_response(client).stdout_.find("served /queued") != std::string::npos);
+  close(client);
+  dup2(saved_stderr, 2);
+  close(saved_stderr);
+  std::string logged(1 << 16, '\0');
+  logged.resize(static_cast<size_t>(std::max<ssize_t>(0, pread(log_fd, &logged[0], logged.size(), 0))));
+  close(log_fd);
+  unlink(log_path);
+  size_t lines = 0;
+  for (size_t at = 0; (at = logged.find("out of file descriptors", at)) != std::string::npos; ++at) ++lines;
+  BOOST_TEST_MESSAGE("out of descriptors: " << lines << " log line(s) in 3 s, CPU " << spent << " s in 1 s");
+  BOOST_TEST(lines == 1u);
+  BOOST_TEST(logged.find("accepting") != std::string::npos);
+  BOOST_TEST(spent < 0.1);
 }
