@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -73,7 +74,10 @@ class Serving {
     thread_ = std::thread([this] { server_.serve(4, handler_, nullptr); });
   }
   ~Serving() { stop(); }
-  void terminate() { kill(getpid(), SIGTERM); }  // taken by serve()'s sigwait
+  void terminate() {  // taken by serve()'s sigwait; once: another would stay pending
+    if (!terminated_) kill(getpid(), SIGTERM);
+    terminated_ = true;
+  }
   void stop() {
     if (!thread_.joinable()) return;
     terminate();
@@ -84,6 +88,7 @@ class Serving {
  private:
   std::string endpoint_;
   std::function<void(Exchange&)> handler_;
+  bool terminated_ = false;
   FcgiServer server_;
   std::thread thread_;
 };
@@ -333,7 +338,7 @@ BOOST_AUTO_TEST_CASE(out_of_descriptors_the_listener_backs_off, *utf::timeout(60
   close(fillers.back());  // one left: the client's socket
   fillers.pop_back();
   int client = fcgi_connect(serving.endpoint());
-  BOOST_REQUIRE(client >= 0);
+  BOOST_REQUIRE_MESSAGE(client >= 0, std::strerror(errno) << " fillers " << fillers.size());
   const std::string request = fcgi_request({{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", "/queued"}});
   send(client, request.data(), request.size(), MSG_NOSIGNAL);
   std::this_thread::sleep_for(std::chrono::seconds(2));
