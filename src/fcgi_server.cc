@@ -467,6 +467,7 @@ class Acceptor {
 
   // Hands the connection on once its request is in; true when it left `waiting_`.
   bool check(int fd) {
+    if (waiting_.count(fd) == 0) return false;  // a stale event: already handed on or dropped
     ssize_t n = recv(fd, peek_, sizeof(peek_), MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
     const std::string_view buffered(peek_, n > 0 ? static_cast<size_t>(n) : 0);
