@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -361,4 +362,39 @@ BOOST_AUTO_TEST_CASE(out_of_descriptors_the_listener_backs_off, *utf::timeout(60
   BOOST_TEST(lines == 1u);
   BOOST_TEST(logged.find("accepting") != std::string::npos);
   BOOST_TEST(spent < 0.1);
+}
+
+// nginx connecting while the worker stops: on a unix socket the path goes first (a connect
+// then fails at once and nginx tries another worker), and every connection that got in
+// (queued or held) is served, none reset.
+BOOST_AUTO_TEST_CASE(connections_made_while_stopping_are_served_or_refused, *utf::timeout(120)) {
+  const std::string path = "/tmp/resume-chat-fcgi-stop-" + std::to_string(getpid()) + ".sock";
+  Serving serving(path);
+  BOOST_REQUIRE(fcgi_get(path, "/warm").find("served /warm") != std::string::npos);
+  std::atomic<int> connected{0}, served{0};
+  std::atomic<bool> refused{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      const std::string request = fcgi_request({{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", "/x"}});
+      while (!refused) {
+        int fd = fcgi_connect(path);
+        if (fd < 0) {
+          refused = true;
+          break;
+        }
+        ++connected;
+        send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+        if (read_response(fd, 10000).stdout_.find("served /x") != std::string::npos) ++served;
+        close(fd);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  serving.terminate();
+  for (auto& client : clients) client.join();
+  serving.stop();
+  BOOST_TEST_MESSAGE(connected << " connections while stopping, " << served << " served");
+  BOOST_TEST(refused.load());
+  BOOST_TEST(served.load() == connected.load());
 }
