@@ -189,12 +189,19 @@ clean:
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
 PKGDATA    := $(PREFIX)/share/resume-chat
+# nginx's /chat body limit follows the worker's MAX_MESSAGE_CHARS: the installed env's, else
+# 8000 (or MAX_MESSAGE_CHARS=N on the command line); 12 bytes a character plus 4 KB, as
+# src/chat_route.cc reads a body. Changed in env later: run `make install` again.
+MAX_MESSAGE_CHARS ?= $(or $(shell sed -n 's/^[[:space:]]*MAX_MESSAGE_CHARS="\{0,1\}\([0-9][0-9]*\)"\{0,1\}[[:space:]]*$$/\1/p' \
+  $(DESTDIR)$(SYSCONFDIR)/resume-chat/env 2>/dev/null | tail -1),8000)
+CHAT_BODY_MAX = $(shell echo $$(( $(MAX_MESSAGE_CHARS) * 12 + 4096 )))
 # Fills in the @NAMES@ of every line but comments (which may name them).
 RENDER     := sed -e '/^[[:space:]]*\#/!{s|@BINDIR@|$(PREFIX)/bin|g; s|@PKGDATADIR@|$(PKGDATA)|g;' \
   -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@STATIC_ROOT@|$(PKGDATA)/static|g; s|@FCGI_PASS@|resume_chat|g;' \
   -e 's|@LOCATIONS@|$(PKGDATA)/nginx/locations.conf|g; s|@CHAT_RATE@|30r/m|g;' \
   -e 's|@CHAT_BURST@|10|g; s|@CHAT_STREAMS@|4|g; s|@PAGE_RATE@|10r/s|g; s|@PAGE_BURST@|40|g;' \
-  -e 's|@SECURITY_HEADERS@|$(PKGDATA)/nginx/security-headers.conf|g; s|@FRAME_ANCESTORS@|'\''self'\''|g}'
+  -e 's|@SECURITY_HEADERS@|$(PKGDATA)/nginx/security-headers.conf|g; s|@FRAME_ANCESTORS@|'\''self'\''|g;' \
+  -e 's|@MAX_MESSAGE_CHARS@|$(MAX_MESSAGE_CHARS)|g; s|@CHAT_BODY_MAX@|$(CHAT_BODY_MAX)|g}'
 .PHONY: install
 install: all
 	install -d $(addprefix $(DESTDIR),$(PREFIX)/bin $(PREFIX)/lib/systemd/system $(SYSCONFDIR)/resume-chat \

@@ -232,6 +232,30 @@ def silent_upstream():
         f"<= {idle + 1} s", ok and waited <= idle + 1)
 
 
+def held_half_requests(peers=4, seconds=3):
+    """FastCGI peers that send half a request and wait: the acceptor holds them without
+    spinning (edge-triggered), so they cost the worker (almost) no CPU."""
+    host, port = os.environ["FCGI_SOCKET"].rsplit(":", 1)
+    params = b"".join(bytes([len(k), len(v)]) + k + v for k, v in
+                      [(b"REQUEST_METHOD", b"GET"), (b"DOCUMENT_URI", b"/")])
+    record = lambda kind, body: struct.pack(">BBHHBB", 1, kind, 1, len(body), 0, 0) + body
+    request = record(1, b"\0\1\0\0\0\0\0\0") + record(4, params) + record(4, b"") + record(5, b"")
+    pid = int(os.environ["WORKER_PID"])
+    sockets = []
+    for _ in range(peers):
+        s = socket.create_connection((host, int(port)))
+        s.sendall(request[:len(request) // 2])
+        sockets.append(s)
+    time.sleep(0.2)
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    spent = cpu_seconds(pid) - before
+    for s in sockets:
+        s.close()
+    row(f"{peers} half-arrived FastCGI requests held {seconds} s: worker CPU", f"{spent:.2f} s", "-",
+        "< 0.3 s", spent < 0.3)
+
+
 def port_open(port):
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -386,6 +410,7 @@ def main():
     concurrent_streams()
     database_far_away()
     silent_upstream()
+    held_half_requests()
     start_to_ready_and_idle_rss()
     first_visit()
     instructions()

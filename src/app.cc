@@ -147,7 +147,8 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
     send_page(exchange, 200, model);
     return;
   }
-  if (auto refused = links_.check(exchange.query(), *q, std::time(nullptr))) {  // invite_link.h
+  int64_t link_expires = 0;  // the session ends with the invitation link (session_token.h)
+  if (auto refused = links_.check(exchange.query(), *q, std::time(nullptr), &link_expires)) {
     log.add("link", refused->verdict);
     model.error = refused->message;
     send_page(exchange, refused->status, model);
@@ -176,8 +177,8 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
   model.document_name = lookup.document.name;
   model.resume = std::move(lookup.document.resume);
   model.jd = std::move(lookup.document.jd);
-  model.session_token =
-      signer_.sign({new_uuid4(), lookup.document.name, static_cast<int64_t>(std::time(nullptr))});
+  model.session_token = signer_.sign({new_uuid4(), lookup.document.name,
+                                      static_cast<int64_t>(std::time(nullptr)), link_expires});
   send_page(exchange, 200, model);
 }
 

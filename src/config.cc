@@ -1,6 +1,7 @@
 // Reading and validating settings; defaults live in config.h.
 #include "resume_chat/config.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +97,27 @@ void read_database(Reader& in, DatabaseConfig& db) {
   }
 }
 
+// libfcgi's form: IP addresses separated by commas (spaces allowed here too).
+std::vector<std::string> read_address_list(Reader& in, const char* name) {
+  std::vector<std::string> addresses;
+  std::string text = in.text(name);
+  std::replace(text.begin(), text.end(), ',', ' ');
+  size_t at = 0;
+  while ((at = text.find_first_not_of(' ', at)) != std::string::npos) {
+    size_t end = std::min(text.find(' ', at), text.size());
+    std::string address = text.substr(at, end - at);
+    unsigned char parsed[16];
+    if (inet_pton(AF_INET, address.c_str(), parsed) != 1 &&
+        inet_pton(AF_INET6, address.c_str(), parsed) != 1) {
+      in.fail(std::string(name) + ": '" + address + "' is not an IP address; list the " +
+              "addresses of the nginx servers that may connect, separated by commas");
+    }
+    addresses.push_back(std::move(address));
+    at = end;
+  }
+  return addresses;
+}
+
 }  // namespace
 
 EnvLookup process_env() {
@@ -158,6 +180,7 @@ ConfigResult load_config(const EnvLookup& env) {
   read_database(in, config.database);
   config.app_port = in.number("APP_PORT", config.app_port, 1, 65535);
   config.fcgi_socket = in.text("FCGI_SOCKET", config.fcgi_socket);
+  config.fcgi_web_server_addrs = read_address_list(in, "FCGI_WEB_SERVER_ADDRS");
   config.prompt_template = in.text("PROMPT_TEMPLATE", config.prompt_template);
   config.templates_dir = in.text("TEMPLATES_DIR", config.templates_dir);
   config.session_secret = in.text("SESSION_SECRET");

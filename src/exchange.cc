@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <utility>
 
 namespace resume_chat {
 
@@ -31,8 +32,9 @@ long long Exchange::elapsed_us() const {
                                                                accepted_).count();
 }
 
-Exchange::Exchange(FCGX_Request& request)
+Exchange::Exchange(FCGX_Request& request, std::function<void()> reading_done)
     : request_(request),
+      reading_done_(std::move(reading_done)),
       method_(param("REQUEST_METHOD")),
       path_(param("DOCUMENT_URI")),
       query_(param("QUERY_STRING")),
@@ -69,8 +71,15 @@ BodyStatus Exchange::read_body(size_t limit, std::string& body) {
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
+  finish_reading();
   if (got != body.size()) return BodyStatus::kIncomplete;
   return BodyStatus::kOk;
+}
+
+void Exchange::finish_reading() {
+  if (!reading_done_) return;
+  reading_done_();
+  reading_done_ = nullptr;
 }
 
 std::string Exchange::head(int status, const Headers& headers) const {
@@ -89,10 +98,12 @@ bool Exchange::write_head(int status, const Headers& headers) {
 }
 
 FcgiConnection Exchange::detach(int status) {
+  finish_reading();
   FCGX_FFlush(request_.out);  // normally empty: nothing was written through libfcgi
   const int fd = request_.ipcFd, id = request_.requestId;
   FCGX_Free(&request_, 0);  // the socket stays open; the server's FCGX_Finish_r is then a no-op
   request_.ipcFd = -1;
+  request_.envp = nullptr;  // it pointed into the parameters FCGX_Free just freed
   head_written_ = true;
   status_ = status;
   return FcgiConnection(fd, id);

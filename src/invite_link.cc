@@ -90,11 +90,13 @@ LinkGate::LinkGate(const std::string& secret) {
 }
 
 std::optional<LinkRefusal> LinkGate::check(std::string_view raw_query, std::string_view name,
-                                           int64_t now) const {
+                                           int64_t now, int64_t* expires) const {
+  if (expires != nullptr) *expires = 0;
   if (!signer_) return std::nullopt;
   LinkSigner::Verified verified = signer_->verify(raw_query, name, now);
   switch (verified.verdict) {
     case LinkSigner::Verdict::kValid:
+      if (expires != nullptr) *expires = verified.expires;
       return std::nullopt;
     case LinkSigner::Verdict::kMissing:
       return LinkRefusal{403, "Error: This page opens only from its invitation link. Use the "

@@ -111,7 +111,7 @@ int serve(const Config& config, const StreamCapacity& capacity) {
 
   FCGX_Init();
   FcgiServer server;
-  if (auto error = server.listen(config.fcgi_socket); !error.empty()) {
+  if (auto error = server.listen(config.fcgi_socket, config.fcgi_web_server_addrs); !error.empty()) {
     return fail(kListen, error);
   }
   App app(config, pool, std::move(*page), prompt, std::move(engine));

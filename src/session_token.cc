@@ -124,8 +124,10 @@ std::string SessionSigner::mac(std::string_view payload) const {
 }
 
 std::string SessionSigner::sign(const Session& session) const {
-  std::string payload = "v1." + session.uuid + "." + std::to_string(session.issued_at) + "." +
-                        base64url_encode(session.document_name);
+  std::string payload = (session.expires_at > 0 ? "v2." : "v1.") + session.uuid + "." +
+                        std::to_string(session.issued_at) + ".";
+  if (session.expires_at > 0) payload += std::to_string(session.expires_at) + ".";
+  payload += base64url_encode(session.document_name);
   return payload + "." + base64url_encode(mac(payload));
 }
 
@@ -133,24 +135,27 @@ SessionSigner::Verified SessionSigner::verify(std::string_view token, int64_t no
   Verified result;
   if (token.size() > 2048) return result;
   auto parts = split(token, '.');
-  if (parts.size() != 5 || parts[0] != "v1" || !is_canonical_uuid(parts[1])) return result;
+  const bool with_expiry = parts.size() == 6 && parts[0] == "v2";
+  if (!with_expiry && (parts.size() != 5 || parts[0] != "v1")) return result;
+  if (!is_canonical_uuid(parts[1])) return result;
   auto issued = parse_seconds(parts[2]);
-  auto name = base64url_decode(parts[3]);
-  auto given_mac = base64url_decode(parts[4]);
-  if (!issued || !name || !given_mac) return result;
-  std::string_view payload = token.substr(0, token.size() - parts[4].size() - 1);
+  std::optional<int64_t> expires = with_expiry ? parse_seconds(parts[3]) : int64_t{0};
+  auto name = base64url_decode(parts[with_expiry ? 4 : 3]);
+  auto given_mac = base64url_decode(parts.back());
+  if (!issued || !expires || (with_expiry && *expires == 0) || !name || !given_mac) return result;
+  std::string_view payload = token.substr(0, token.size() - parts.back().size() - 1);
   std::string expected = mac(payload);
   if (given_mac->size() != expected.size() ||
       CRYPTO_memcmp(given_mac->data(), expected.data(), expected.size()) != 0) {
     result.verdict = Verdict::kBadSignature;
     return result;
   }
-  if (*issued > now + 300 || now - *issued > max_age_s_) {
+  if (*issued > now + 300 || now - *issued > max_age_s_ || (*expires > 0 && now >= *expires)) {
     result.verdict = Verdict::kExpired;
     return result;
   }
   result.verdict = Verdict::kValid;
-  result.session = {std::string(parts[1]), std::move(*name), *issued};
+  result.session = {std::string(parts[1]), std::move(*name), *issued, *expires};
   return result;
 }
 

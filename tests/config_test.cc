@@ -214,3 +214,17 @@ BOOST_AUTO_TEST_CASE(the_grace_must_leave_time_to_store_before_the_supervisors_k
   vars["SHUTDOWN_GRACE_S"] = "5";
   BOOST_TEST(load_config(lookup(vars)).config.has_value());
 }
+
+BOOST_AUTO_TEST_CASE(web_server_addresses_are_a_list_of_ips) {
+  auto vars = complete();
+  vars["FCGI_WEB_SERVER_ADDRS"] = "10.0.0.5, 10.0.0.6,fd00::7";
+  auto result = load_config(lookup(vars));
+  BOOST_REQUIRE(result.config);
+  BOOST_TEST((result.config->fcgi_web_server_addrs ==
+              std::vector<std::string>{"10.0.0.5", "10.0.0.6", "fd00::7"}));
+  vars["FCGI_WEB_SERVER_ADDRS"] = "10.0.0.5,nginx.internal";
+  result = load_config(lookup(vars));
+  BOOST_TEST(!result.config);
+  BOOST_TEST(result.error.find("FCGI_WEB_SERVER_ADDRS: 'nginx.internal'") != std::string::npos);
+  BOOST_TEST(load_config(lookup(complete())).config->fcgi_web_server_addrs.empty());
+}

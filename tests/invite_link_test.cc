@@ -79,7 +79,11 @@ BOOST_AUTO_TEST_CASE(the_gate_is_open_without_a_secret) {
 
 BOOST_AUTO_TEST_CASE(the_gate_refuses_with_statuses_and_texts) {
   LinkGate gate("0123456789abcdef-link-secret");
-  BOOST_TEST(!gate.check(signer.query("jane", kNow + 5), "jane", kNow));
+  int64_t expires = -1;
+  BOOST_TEST(!gate.check(signer.query("jane", kNow + 5), "jane", kNow, &expires));
+  BOOST_TEST(expires == kNow + 5);  // the page's session ends with the link
+  BOOST_TEST(!LinkGate("").check("q=jane", "jane", kNow, &expires));
+  BOOST_TEST(expires == 0);
   auto bare = gate.check("q=jane", "jane", kNow);
   BOOST_REQUIRE(bare);
   BOOST_TEST(bare->status == 403);

@@ -80,3 +80,27 @@ BOOST_AUTO_TEST_CASE(base64url_round_trip) {
   BOOST_TEST(!base64url_decode("a"));
   BOOST_TEST(!base64url_decode("ab="));
 }
+
+// A page opened by an invitation link: its session ends when the link does.
+BOOST_AUTO_TEST_CASE(a_session_with_an_expiry_ends_then) {
+  SessionSigner signer("secret");
+  Session s = sample();
+  s.expires_at = kNow + 600;
+  const std::string token = signer.sign(s);
+  BOOST_TEST(token.rfind("v2.", 0) == 0u);
+  auto verified = signer.verify(token, kNow + 599);
+  BOOST_TEST((verified.verdict == Verdict::kValid));
+  BOOST_TEST(verified.session.expires_at == kNow + 600);
+  BOOST_TEST(verified.session.document_name == s.document_name);
+  BOOST_TEST((signer.verify(token, kNow + 600).verdict == Verdict::kExpired));
+  // The expiry is signed: moved later, the token is refused.
+  std::string later = token;
+  later.replace(later.find(std::to_string(kNow + 600)), 10, std::to_string(kNow + 900));
+  BOOST_TEST((signer.verify(later, kNow + 700).verdict == Verdict::kBadSignature));
+  // Nor can a v2 token pass as v1 (or back) by editing its version.
+  BOOST_TEST((signer.verify("v1" + token.substr(2), kNow).verdict != Verdict::kValid));
+  // A token without an expiry is what it was.
+  s.expires_at = 0;
+  BOOST_TEST(signer.sign(s).rfind("v1.", 0) == 0u);
+  BOOST_TEST(signer.verify(signer.sign(s), kNow + 10).session.expires_at == 0);
+}

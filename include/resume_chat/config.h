@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace resume_chat {
 
@@ -32,6 +33,9 @@ struct Config {
   DatabaseConfig database;
   int app_port = 7860;
   std::string fcgi_socket = "127.0.0.1:9000";  // unix path, or host:port; fd 0 wins if inherited
+  // FCGI_WEB_SERVER_ADDRS (comma-separated IPs): the only TCP peers served; required when
+  // FCGI_SOCKET is reachable from other machines (fcgi_server.h).
+  std::vector<std::string> fcgi_web_server_addrs;
   std::string prompt_template = "prompts/chat_system.mustache";
   std::string templates_dir = "templates";
   std::string session_secret;  // empty: a random one per process; else ≥ kMinSessionSecretBytes

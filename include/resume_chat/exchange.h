@@ -11,6 +11,7 @@
 #include <fcgiapp.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,7 +27,9 @@ enum class BodyStatus { kOk, kTooLarge, kIncomplete };
 
 class Exchange {
  public:
-  explicit Exchange(FCGX_Request& request);
+  // `reading_done` runs once the request has been read (its body, or the connection handed
+  // on by detach): the server's read deadline for it ends there.
+  explicit Exchange(FCGX_Request& request, std::function<void()> reading_done = nullptr);
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
 
@@ -37,7 +40,8 @@ class Exchange {
   const std::string& query() const { return query_; }  // QUERY_STRING, still encoded
   const std::string& request_id() const { return request_id_; }
 
-  // Reads the whole body into `body` unless it is longer than `limit` bytes.
+  // Reads the whole body into `body` unless it is longer than `limit` bytes. A body still
+  // arriving when the request's deadline passes ends as kIncomplete (fcgi_server.h).
   BodyStatus read_body(size_t limit, std::string& body);
 
   // A whole response: head with Content-Length (nginx then passes it on as it is, without
@@ -46,8 +50,9 @@ class Exchange {
   // The status line and headers as CGI response text (with X-Request-Id).
   std::string head(int status, const Headers& headers) const;
   // Takes the connection over for a streamed response with `status`: libfcgi's buffers and
-  // parameters are freed (the accessors above keep their copies), the socket stays open.
-  // Nothing more may be written or read through this Exchange.
+  // parameters are freed (method(), path(), query() and request_id() keep their copies;
+  // param() then finds nothing), the socket stays open. Nothing more may be written or read
+  // through this Exchange.
   FcgiConnection detach(int status);
   bool head_written() const { return head_written_; }
   int status() const { return status_; }
@@ -59,8 +64,10 @@ class Exchange {
   bool write_head(int status, const Headers& headers);
   bool write(std::string_view bytes);  // buffered by libfcgi, sent at FCGX_Finish_r
   bool client_gone() const;
+  void finish_reading();
 
   FCGX_Request& request_;
+  std::function<void()> reading_done_;
   std::string method_, path_, query_, request_id_;
   bool head_written_ = false;
   int status_ = 0;

@@ -6,7 +6,8 @@
 //
 // so a guessed `?q=NAME` opens nothing, and a signature cannot be moved to another name
 // or a later expiry. Signatures are compared in constant time. The session token of a
-// page opened this way works as any other (session_token.h).
+// page opened this way carries the link's expiry (session_token.h): its chat ends with the
+// link, however long the page stays open.
 #ifndef RESUME_CHAT_INVITE_LINK_H_
 #define RESUME_CHAT_INVITE_LINK_H_
 
@@ -57,8 +58,10 @@ struct LinkRefusal {
 class LinkGate {
  public:
   explicit LinkGate(const std::string& secret);
+  // `expires`, when given, receives the expiry of a link that passed (0 without LINK_SECRET):
+  // the page's session must end then too.
   std::optional<LinkRefusal> check(std::string_view raw_query, std::string_view name,
-                                   int64_t now_unix_s) const;
+                                   int64_t now_unix_s, int64_t* expires = nullptr) const;
 
  private:
   std::optional<LinkSigner> signer_;

@@ -1,8 +1,10 @@
 // Chat sessions: a fresh UUID4 per page load, carried by the page in a signed token that
 // binds it to the document name (HMAC-SHA256), so the server never trusts the client for
-// which document a session belongs to.
+// which document a session belongs to. A page opened by an invitation link carries the
+// link's expiry too: the session ends when the link does, not a day after the last load.
 //
-// Token: "v1.<uuid>.<issued unix seconds>.<base64url(document name)>.<base64url(mac)>".
+// Token: "v1.<uuid>.<issued unix seconds>.<base64url(document name)>.<base64url(mac)>", or
+// with an expiry "v2.<uuid>.<issued>.<expires unix seconds>.<base64url(name)>.<mac>".
 #ifndef RESUME_CHAT_SESSION_TOKEN_H_
 #define RESUME_CHAT_SESSION_TOKEN_H_
 
@@ -17,6 +19,7 @@ struct Session {
   std::string uuid;
   std::string document_name;
   int64_t issued_at = 0;
+  int64_t expires_at = 0;  // the invitation link's expiry; 0: none (the signer's max age only)
 };
 
 // A random (version 4) UUID in canonical lower-case form.
@@ -33,6 +36,7 @@ class SessionSigner {
 
   std::string sign(const Session& session) const;
 
+  // kExpired: older than the max age, issued in the future, or past its expires_at.
   enum class Verdict { kValid, kMalformed, kBadSignature, kExpired };
   struct Verified {
     Verdict verdict = Verdict::kMalformed;

@@ -200,7 +200,7 @@ render_nginx_conf() {
   mkdir -p "$prefix"/{tmp,logs}
   [[ $(id -u) -eq 0 ]] && user_line="user root root;  # throwaway local run as root"
   [[ -n ${NGINX_HTTP_EXTRA:-} ]] && extra="    include $NGINX_HTTP_EXTRA;"
-  sed -e "s|@ACCESS_LOG@|$prefix/logs/access.log|g" -e "s|@HTTP_EXTRA@|$extra|g" -e "s|@APP_PORT@|$APP_PORT|g" -e "s|@LISTEN_ADDR@|${LISTEN_ADDR:-127.0.0.1}|g" \
+  sed -e "s|@ACCESS_LOG@|$prefix/logs/access.log resume_chat|g" -e "s|@HTTP_EXTRA@|$extra|g" -e "s|@APP_PORT@|$APP_PORT|g" -e "s|@LISTEN_ADDR@|${LISTEN_ADDR:-127.0.0.1}|g" \
       -e "s|@PREFIX@|$prefix|g" -e "s|@STATIC_ROOT@|$(asset_root)/static|g" \
       -e "s|@FCGI_PASS@|$FCGI_SOCKET|g" -e "s|@USER_LINE@|$user_line|g" \
       -e "s|@LOCATIONS@|$prefix/locations.conf|g" -e "s|@CHAT_RATE@|${CHAT_RATE:-30r/m}|g" \
@@ -210,9 +210,13 @@ render_nginx_conf() {
 }
 
 # render_locations FCGI_PASS OUT: nginx/locations.conf.in for a worker at FCGI_PASS (and the
-# security headers it includes, next to OUT).
+# security headers it includes, next to OUT). /chat's body limit follows the worker's
+# MAX_MESSAGE_CHARS (12 bytes a character plus 4 KB, as src/chat_route.cc reads it).
 render_locations() {
+  local chars=${MAX_MESSAGE_CHARS:-8000}
+  [[ $chars =~ ^[0-9]+$ ]] || die "MAX_MESSAGE_CHARS must be a whole number"
   sed -e "s|@STATIC_ROOT@|$(asset_root)/static|g" -e "s|@FCGI_PASS@|$1|g" \
+      -e "s|@MAX_MESSAGE_CHARS@|$chars|g" -e "s|@CHAT_BODY_MAX@|$((chars * 12 + 4096))|g" \
       -e "s|@CHAT_BURST@|${CHAT_BURST:-10}|g" -e "s|@CHAT_STREAMS@|${CHAT_STREAMS:-4}|g" \
       -e "s|@PAGE_BURST@|${PAGE_BURST:-40}|g" -e "s|@SECURITY_HEADERS@|${2%/*}/security-headers.conf|g" \
       "$ROOT/nginx/locations.conf.in" >"$2"
