@@ -353,6 +353,10 @@ BOOST_AUTO_TEST_CASE(a_throwing_hook_still_ends_and_returns_the_stream, *utf::ti
   close(fds[1]);
   BOOST_TEST(seen.ended);
   BOOST_TEST((back->reply.status == ReplyStatus::kComplete));
+  // The count drops once the hook has returned (release_closed).
+  for (int i = 0; i < 100 && engine.active() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   BOOST_TEST(engine.active() == 0);
   engine.stop();
 }
@@ -387,5 +391,8 @@ BOOST_AUTO_TEST_CASE(many_streams_at_once_on_one_thread, *utf::timeout(180)) {
   }
   for (int fd : readers) close(fd);
   BOOST_TEST(complete == 200);
+  for (int i = 0; i < 100 && harness.engine().active() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the last hook returning
+  }
   BOOST_TEST(harness.engine().active() == 0);
 }
