@@ -164,6 +164,8 @@ BOOST_AUTO_TEST_CASE(shipped_prompt_renders) {
   BOOST_REQUIRE(text);
   BOOST_TEST(contains(*text, "RESUME:\nTHE RESUME"));
   BOOST_TEST(contains(*text, "JOB DESCRIPTION:\nTHE JD"));
+  // Quote links on the page depend on Claude quoting the documents word for word.
+  BOOST_TEST(contains(*text, "exact words in double quotes"));
 }
 
 BOOST_AUTO_TEST_CASE(missing_prompt_template_is_reported) {
