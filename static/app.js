@@ -642,7 +642,9 @@
   function httpErrorText(statusCode) {
     if (statusCode === 413) return 'Error: The message is too long. Shorten it and send it again.';
     if (statusCode === 429) return 'Error: Too many messages right now.';
-    if (statusCode >= 502 && statusCode <= 504) return 'Error: The chat service is unavailable right now.';
+    if (statusCode >= 502 && statusCode <= 504) {
+      return 'Error: The chat service is unavailable right now. Please wait a moment, then press Retry.';
+    }
     return 'Error: Something went wrong on the server. Please reload the page and try again.';
   }
 
@@ -725,7 +727,7 @@
       if (!busy || seconds > MAX_AUTO_WAIT_S || attempt >= MAX_AUTO_RETRIES) {
         if (busy && seconds > MAX_AUTO_WAIT_S && !/\d/.test(result.errorText)) {
           result.errorText += ` You can try again at ${clock(new Date(Date.now() + seconds * 1000))}.`;
-        } else if (busy) {
+        } else if (busy && !/Retry|try again/i.test(result.errorText)) {
           result.errorText += ' Please press Retry in a moment.';
         }
         return result;
