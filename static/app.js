@@ -696,6 +696,7 @@
     const retryAfter = Number(response.headers.get('Retry-After')) || 0;
     const refused = (errorText) => ({ errorText, refused: true, retryAfter, status: response.status });
     if (!type.startsWith('text/event-stream')) return refused(httpErrorText(response.status));
+    if (response.ok) on.sent();   // the question is stored before the reply streams
     let finished = false;
     let outcome = 'complete';
     let errorText = null;
@@ -712,7 +713,6 @@
       }
     }
     if (!response.ok) return refused(errorText || httpErrorText(response.status));
-    on.sent();
     if (errorText || !finished) return { errorText: errorText || CONNECTION_LOST, outcome: 'failed' };
     return { errorText: null, outcome };
   }
@@ -745,16 +745,19 @@
   // Streams Claude's reply to a turn. A new question gets a new reply under it; `again`
   // (Retry, Regenerate) answers it again in place: the earlier reply stays, dimmed, until
   // the new one's first token, and comes back if the new one fails before any.
-  async function runTurn(turn, again) {
-    const replacing = again && turn.item && turn.item.isConnected;
+  async function runTurn(turn, again, inPlace) {
+    const replacing = inPlace && turn.item && turn.item.isConnected;
     if (!replacing) turn.item = addMessage('assistant', '');
     const item = turn.item;
     const replyBody = item.querySelector('.message-body');
-    const earlier = replacing ? { reply: turn.reply, note: turn.note, attempt: turn.attempt } : null;
+    const earlier = replacing ? { reply: turn.reply } : null;
     const extras = replacing ? [...item.querySelectorAll('.message-note, .message-error, .message-notice')] : [];
     item.querySelector('.message-actions')?.remove();
     if (replacing) item.classList.add('message-replaced');
-    else showTyping(replyBody);
+    if (!replacing || !turn.reply) {
+      item.classList.remove('message-empty');
+      showTyping(replyBody);
+    }
     turn.reply = '';
     turn.note = '';
     let waitingNote = null;
@@ -809,7 +812,8 @@
     on.waiting('');
     if (earlier && !turn.reply) {   // nothing new arrived: the earlier reply comes back
       item.classList.remove('message-replaced');
-      Object.assign(turn, { reply: earlier.reply, note: earlier.note });
+      turn.reply = earlier.reply;
+      if (!turn.reply) replyBody.replaceChildren();
     } else {
       paint(!result.errorText && !stoppedByUser);   // a cut-short reply keeps its markers closed
     }
@@ -852,11 +856,9 @@
       if (result.outcome === 'max_tokens') addNote(turn.item, NOTE_LENGTH_LIMIT);
       announce(`Claude replied: ${replyBody.textContent}`);
     }
-    // What Download says about the reply shown (an earlier one that came back keeps its own).
-    if (turn.reply === '' || !turn.note || turn.attempt !== 'failed') {
-      turn.note = { stopped: NOTE_STOPPED, failed: result.errorText, 'not-sent': result.errorText,
-        max_tokens: NOTE_LENGTH_LIMIT }[turn.attempt] || '';
-    }
+    // What Download says under the reply: how this attempt ended.
+    turn.note = { stopped: NOTE_STOPPED, failed: result.errorText, 'not-sent': result.errorText,
+      max_tokens: NOTE_LENGTH_LIMIT }[turn.attempt] || '';
     addActions(turn);
     keepInView();
     finishedTurns += 1;
@@ -871,13 +873,13 @@
     for (const b of chat.querySelectorAll('.retry, .regenerate')) b.remove();   // only the newest turn
     const turn = { text, time: new Date(), userItem: addMessage('user', text), item: null, reply: '', note: '', sent: false };
     turns.push(turn);
-    runTurn(turn, false);
+    runTurn(turn, false, false);
   }
 
   // Retry or Regenerate: the same question answered again in place. A question the server
   // never stored (offline, refused) is sent again as new.
   function regenerate(turn) {
-    runTurn(turn, turn.sent);
+    runTurn(turn, turn.sent, true);
   }
 
   // ---- The message box -------------------------------------------------------------

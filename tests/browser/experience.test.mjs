@@ -411,6 +411,11 @@ for (const viewport of VIEWPORTS) {
           await waitTurn(page, turn);
           await page.locator('a.quote-link').first().click();
           await page.locator('mark.quote-mark').first().waitFor();
+          if (viewport.width <= 720) {   // a phone shows the passage in place of the chat
+            await page.addScriptTag({ path: AXE_PATH });
+            assert.deepEqual(await axeViolations(page), [], `${colorScheme} passage on a phone`);
+            await page.click('#back');
+          }
           turn = await send(page, 'fail [sim:error-midstream]');
           await waitTurn(page, turn);
         }

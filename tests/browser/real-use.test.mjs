@@ -256,6 +256,7 @@ for (const viewport of VIEWPORTS) {
     await lastReply(page).locator('.retry').click();
     await waitTurn(page, turn);
     assert.match(await lastReply(page).locator('.message-body').innerText(), /^echo: 1 messages; last: while offline/);
+    assert.equal(await page.locator('.message-assistant').count(), 1, 'the unsent reply gave way in place');
     assert.equal(sql(`SELECT count(*) FROM chats WHERE session_uuid = '${session}' AND message_type = 'user'`), '1');
     // Refused with Retry-After: the page says when, then sends again by itself.
     let refusals = 0;
