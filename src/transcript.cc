@@ -45,8 +45,8 @@ TranscriptLoad load(DbPool& pool, const std::string& sql, const std::string& par
     std::string uuid = value(rows, row, 0);
     if (load.sessions.empty() || load.sessions.back().session_uuid != uuid) {
       SessionTranscript session{uuid, value(rows, row, 1), {}, "", ""};
-      session.candidate = document_title(value(rows, row, 8));
-      session.role = document_title(value(rows, row, 9), 120);
+      session.candidate = document_title(value(rows, row, 7));
+      session.role = document_title(value(rows, row, 8), 120);
       load.sessions.push_back(std::move(session));
     }
     load.sessions.back().messages.push_back({value(rows, row, 2), value(rows, row, 3),
