@@ -577,6 +577,14 @@
     turn.item.append(actions);
   }
 
+  // A table wider than the reply scrolls sideways in it; keyboard users reach it with Tab
+  // (then the arrow keys scroll it).
+  function decorateTables(body) {
+    for (const table of body.querySelectorAll('table')) {
+      if (table.scrollWidth > table.clientWidth) table.tabIndex = 0;
+    }
+  }
+
   function setStreaming(on) {
     send.disabled = on;
     if (stopButton) stopButton.hidden = !on;
@@ -844,6 +852,7 @@
     turn.item.classList.toggle('message-empty', !turn.reply);
     turn.ended = new Date();
     decorateCode(replyBody);
+    decorateTables(replyBody);
     linkQuotes(replyBody);
     if (stopped) {
       turn.attempt = 'stopped';
