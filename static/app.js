@@ -821,7 +821,10 @@
     if (earlier && !turn.reply) {   // nothing new arrived: the earlier reply comes back
       item.classList.remove('message-replaced');
       turn.reply = earlier.reply;
-      if (!turn.reply) replyBody.replaceChildren();
+      if (!turn.reply) {   // nothing to come back: the earlier attempt's note gives way too
+        replyBody.replaceChildren();
+        for (const e of extras) e.remove();
+      }
     } else {
       paint(!result.errorText && !stoppedByUser);   // a cut-short reply keeps its markers closed
     }
