@@ -140,7 +140,12 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
   PageModel model;
   model.max_message_chars = config_.max_message_chars;
   auto q = query_param(exchange.query(), "q");
-  if (!q || q->empty()) {
+  // A link pasted with a space around the name ("?q=demo%20") still finds its document (and
+  // a signed one still verifies: names are signed and stored without surrounding spaces).
+  std::string name = q ? *q : std::string();
+  name.erase(0, name.find_first_not_of(" \t\r\n"));
+  name.erase(name.find_last_not_of(" \t\r\n") + 1);
+  if (!q || name.empty()) {
     model.error = kErrorMissingQ;
     // 200: a bare "/" is the site's front page, and hosts probe it (Hugging Face Spaces
     // keeps a Space "Starting" until HEAD / succeeds). The page still shows the error.
@@ -148,13 +153,13 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
     return;
   }
   int64_t link_expires = 0;  // the session ends with the invitation link (session_token.h)
-  if (auto refused = links_.check(exchange.query(), *q, std::time(nullptr), &link_expires)) {
+  if (auto refused = links_.check(exchange.query(), name, std::time(nullptr), &link_expires)) {
     log.add("link", refused->verdict);
     model.error = refused->message;
     send_page(exchange, refused->status, model);
     return;
   }
-  DocumentLookup lookup = find_document(*q);
+  DocumentLookup lookup = find_document(name);
   if (lookup.status == Lookup::kDatabaseError) {
     log.add("db_error", lookup.error);
     model.error = kErrorDatabase;
@@ -162,7 +167,7 @@ void App::handle_page(Exchange& exchange, LogLine& log) {
     return;
   }
   if (lookup.status == Lookup::kNotFound) {
-    model.error = error_not_found(display_text(*q, kMaxDisplayedNameChars));
+    model.error = error_not_found(display_text(name, kMaxDisplayedNameChars));
     send_page(exchange, 404, model);
     return;
   }

@@ -206,9 +206,12 @@ std::string reply_error_text(const Reply& reply) {
   if (reply.http_status == 529 || reply.error_type == "overloaded_error") {
     return "Error: Claude is overloaded right now. Please try again in a moment.";
   }
-  return "Error: Claude could not answer (" +
-         (reply.error_type.empty() ? std::string("unknown error") : reply.error_type) +
-         "). Please try again.";
+  // No internal codes on the page: the type and status are in the chat's log line
+  // (upstream_error) for the operator.
+  if (reply.http_status >= 500) {
+    return "Error: Claude's service is having trouble right now. Please try again in a moment.";
+  }
+  return "Error: Claude could not answer this message. Please try again.";
 }
 
 }  // namespace resume_chat

@@ -1,9 +1,11 @@
-// Page rendering with mstch (HTML-escaped variables only), the starter suggestions, and
-// the advice under an error.
+// Page rendering with mstch (HTML-escaped variables; the documents as HTML that
+// document_layout.h built from escaped text), the header's candidate and role, the starter
+// suggestions, and the advice under an error.
 #include "resume_chat/page.h"
 
 #include <sstream>
 
+#include "resume_chat/document_layout.h"
 #include "resume_chat/messages.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/utf8.h"
@@ -32,16 +34,30 @@ std::optional<PageRenderer> PageRenderer::load(const std::string& templates_dir)
                                                  : std::vector<std::string>{});
 }
 
+PageHeading page_heading(const PageModel& model) {
+  PageHeading heading{document_title(model.resume, kMaxCandidateChars),
+                      document_title(model.jd, kMaxRoleChars), ""};
+  if (heading.candidate.empty()) heading.candidate = model.document_name;
+  heading.title = heading.candidate;
+  if (!heading.role.empty()) heading.title += " \xC2\xB7 " + heading.role;  // ·
+  return heading;
+}
+
 std::string PageRenderer::render(const PageModel& model) const {
   mstch::array starters;
   for (const std::string& text : starters_) starters.push_back(mstch::map{{"text", text}});
+  PageHeading heading = page_heading(model);
   mstch::map context{
       {"ready", model.ready},
       {"error", model.error},
       {"advice", error_advice(model.error)},
-      {"title", model.document_name},
-      {"resume", model.resume},
-      {"jd", model.jd},
+      {"name", model.document_name},
+      {"title", heading.title},
+      {"candidate", heading.candidate},
+      {"role", heading.role},
+      // Built from escaped text only (document_layout.h): inserted as it is ({{{…}}}).
+      {"resume_html", model.ready ? document_html(layout_document(model.resume)) : std::string()},
+      {"jd_html", model.ready ? document_html(layout_document(model.jd)) : std::string()},
       {"session", model.session_token},
       {"max_chars", std::to_string(model.max_message_chars)},
       {"starters", starters},

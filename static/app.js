@@ -111,64 +111,14 @@
     return head + tail;
   }
 
-  // ---- The documents: prose, tabs, passages -------------------------------------------
+  // ---- The documents: laid out on the server (document_layout.h), tabs, passages -------
 
-  const BULLET = /^\s*[-*•●▪–]\s+(.*)$/;
-  const isHeading = (line, next) => {
-    const t = line.trim();
-    if (t.length > 60 || !/\p{L}/u.test(t)) return false;
-    if (t === t.toUpperCase() && /\p{Lu}.*\p{Lu}/u.test(t)) return true;   // SKILLS
-    return t.length <= 40 && !/[.,;:!?)]$/.test(t) && next !== undefined && next.trim() !== '';
-  };
   const block = (tag, text, className) => {
     const el = document.createElement(tag);
     el.textContent = text;
     if (className) el.className = className;
     return el;
   };
-
-  // The document's plain text as prose: blank lines separate paragraphs, a paragraph keeps
-  // its own line breaks (CSS pre-wrap), lines starting with a bullet become a list (an
-  // indented line continues its item), short title lines become headings. Only text nodes
-  // are made: nothing in a document is ever parsed as HTML.
-  function formatDocument(element) {
-    const lines = element.textContent.replace(/\r\n?/g, '\n').replace(/\s+$/, '').split('\n');
-    const out = document.createDocumentFragment();
-    let list = null;
-    let item = null;
-    let para = null;
-    const close = () => {
-      if (para) out.append(block(para.tag, para.lines.join('\n'), para.className));
-      para = null;
-    };
-    lines.forEach((line, i) => {
-      const bullet = BULLET.exec(line);
-      if (!line.trim()) {
-        close();
-        list = item = null;
-      } else if (bullet) {
-        close();
-        if (!list) out.append(list = document.createElement('ul'));
-        list.append(item = block('li', bullet[1].trim()));
-      } else if (item && /^\s/.test(line)) {
-        item.textContent += `\n${line.trim()}`;
-      } else if (!para && isHeading(line, lines[i + 1])) {
-        list = item = null;
-        out.append(block('h3', line.trim()));
-      } else {
-        list = item = null;
-        if (!para) para = { tag: 'p', lines: [] };
-        para.lines.push(line.trim());
-        if (BULLET.test(lines[i + 1] || '') && para.lines.length === 1) para.className = 'doc-lead';
-      }
-    });
-    close();
-    const first = out.firstElementChild;   // a one-line title: the name or the job title
-    if (first && first.tagName !== 'UL' && !first.textContent.includes('\n')) {
-      first.classList.add('doc-name');
-    }
-    element.replaceChildren(out);
-  }
 
   // Text compared the way quotes are matched: case, whitespace runs and typographic quotes
   // and dashes do not matter.
@@ -198,9 +148,7 @@
   const documents = {};   // id → folded text, for finding quotes
   for (const id of Object.keys(DOCS)) {
     const element = $(id);
-    if (!element) continue;
-    formatDocument(element);
-    documents[id] = indexText(element).text;
+    if (element) documents[id] = indexText(element).text;
   }
 
   // A quote as it would appear in a document, or '' when it is too short to point anywhere
@@ -218,6 +166,7 @@
   }
 
   const wide = window.matchMedia('(min-width: 1200px)');
+  const phone = window.matchMedia('(max-width: 720px)');
   let activeDoc = 'resume';
   const tabs = [...document.querySelectorAll('.doc-tabs [role=tab]')];
 
@@ -229,7 +178,7 @@
       const text = $(id);
       tab.setAttribute('aria-selected', String(on));
       tab.tabIndex = on ? 0 : -1;
-      text.closest('.doc').hidden = wide.matches && !on;
+      text.closest('.doc').hidden = (wide.matches || phone.matches) && !on;
       text.setAttribute('role', wide.matches ? 'tabpanel' : 'region');
       text.setAttribute('aria-labelledby', wide.matches ? tab.id : `${id}-title`);
     }
@@ -253,6 +202,78 @@
   }
   wide.addEventListener('change', layoutDocuments);
   if (tabs.length) layoutDocuments();
+
+  // Phones show one thing at a time, chosen in the header with one tap: the chat, the
+  // resume or the job description. Opening a document from the chat adds a history entry,
+  // so the browser's Back returns to the chat, where the reader left it; a quote opens its
+  // document at the passage with "Back to the reply".
+  const viewButtons = [...document.querySelectorAll('.views [data-view]')];
+  const backButton = $('back');
+  let view = 'chat';
+  let chatScroll = 0;
+  let returnTo = null;   // the quote link "Back to the reply" returns to
+  let pushed = false;    // a history entry stands for the document on screen
+  document.body.dataset.view = view;
+
+  function setView(next) {
+    if (next === view) return;
+    if (view === 'chat') chatScroll = window.scrollY;
+    view = next;
+    document.body.dataset.view = view;
+    for (const b of viewButtons) b.setAttribute('aria-pressed', String(b.dataset.view === view));
+    if (view === 'chat') {
+      if (backButton) backButton.hidden = true;
+      window.scrollTo(0, chatScroll);
+    } else {
+      selectDocument(view);
+      window.scrollTo(0, 0);
+    }
+  }
+
+  function openDocument(id) {
+    if (view === 'chat' && !pushed) {
+      history.pushState({ resumeChatView: id }, '');
+      pushed = true;
+    }
+    setView(id);
+  }
+
+  function showChat() {
+    setView('chat');
+    const link = returnTo;
+    returnTo = null;
+    if (link && link.isConnected) {
+      link.scrollIntoView({ block: 'center' });
+      link.focus({ preventScroll: true });
+    }
+    lastTop = scroller().scrollTop;
+    follow = atEnd();
+    updateJump();
+  }
+
+  function backToChat() {
+    if (pushed) history.back();   // popstate shows the chat
+    else showChat();
+  }
+
+  window.addEventListener('popstate', () => {
+    if (!pushed) return;
+    pushed = false;
+    showChat();
+  });
+  for (const b of viewButtons) {
+    b.addEventListener('click', () => {
+      const next = b.dataset.view;
+      if (next === 'chat') backToChat();
+      else if (view === 'chat') openDocument(next);
+      else setView(next);
+    });
+  }
+  if (backButton) backButton.addEventListener('click', backToChat);
+  phone.addEventListener('change', () => {
+    if (!phone.matches && view !== 'chat') backToChat();
+    layoutDocuments();
+  });
 
   function clearPassages() {
     for (const mark of document.querySelectorAll('mark.quote-mark')) {
@@ -285,8 +306,9 @@
     }).filter(Boolean);
   }
 
-  // Brings a document into view with the quoted passage highlighted.
-  function showPassage(id, quote) {
+  // Brings a document into view with the quoted passage highlighted; on a phone, in place of
+  // the chat, with a way back to the reply (`link`).
+  function showPassage(id, quote, link) {
     const element = $(id);
     clearPassages();
     const index = indexText(element);
@@ -298,7 +320,13 @@
     range.setStart(first[0], first[1]);
     range.setEnd(last[0], last[1] + 1);
     const marks = markRange(range);
-    if (tabs.length) selectDocument(id);
+    if (phone.matches) {
+      openDocument(id);
+      returnTo = link || null;
+      if (backButton) backButton.hidden = false;
+    } else if (tabs.length) {
+      selectDocument(id);
+    }
     const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
     marks[0]?.scrollIntoView({ block: 'center', behavior: smooth ? 'smooth' : 'auto' });
     announce(`Highlighted in the ${DOCS[id]}.`);
@@ -369,7 +397,7 @@
     const link = event.target.closest('a.quote-link');
     if (!link) return;
     event.preventDefault();
-    showPassage(link.dataset.doc, link.dataset.quote);
+    showPassage(link.dataset.doc, link.dataset.quote, link);
   });
 
   // ---- Scrolling: follow new text only while the reader is at the bottom ----------------
@@ -407,6 +435,7 @@
 
   // Called after the log grew: keeps the newest text in view only for a following reader.
   function keepInView() {
+    if (view !== 'chat') return;   // a phone showing a document stays where the reader is
     if (follow) scrollToEnd();
     updateJump();
   }
@@ -415,6 +444,7 @@
   // down, or back up to the end on a phone), and reaching the end by moving down resumes
   // following.
   function onScroll() {
+    if (view !== 'chat') return;
     const top = scroller().scrollTop;
     if (top < lastTop - 1) follow = false;
     else if (top > lastTop) follow = atEnd();   // reading on into the documents stops it too
@@ -528,28 +558,42 @@
     }
   }
 
-  // Under a finished reply: Copy (the reply's Markdown) and, for a failed or stopped turn,
-  // Retry, which answers the same question again in place.
-  function addActions(turn, failed) {
+  const NOTE_LENGTH_LIMIT = 'The reply reached its length limit. Ask Claude to go on, or press Regenerate.';
+  const NOTE_STOPPED = 'Stopped.';
+
+  // Under the latest finished reply: Copy (its Markdown) and Retry (a failed, stopped or
+  // unsent turn) or Regenerate (a complete one), which answers the same question again in
+  // place. Only the newest turn keeps Retry/Regenerate.
+  function addActions(turn) {
     const actions = block('div', '', 'message-actions');
     if (turn.reply) {
       const markdown = turn.reply.trim();
       actions.append(button('copy', 'Copy', 'Copy reply', (e) => onCopy(e.currentTarget, () => markdown)));
     }
-    if (failed) {
-      actions.append(button('retry', 'Retry', 'Retry: ask Claude to answer again', () => {
-        if (!controller) regenerate(turn);
-      }));
+    const again = ['complete', 'max_tokens'].includes(turn.attempt) ? 'Regenerate' : 'Retry';
+    actions.append(button(again.toLowerCase(), again, `${again}: ask Claude to answer again`, () => {
+      if (!controller) regenerate(turn);
+    }));
+    turn.item.append(actions);
+  }
+
+  // A table wider than the reply scrolls sideways in it; keyboard users reach it with Tab
+  // (then the arrow keys scroll it).
+  function decorateTables(body) {
+    for (const table of body.querySelectorAll('table')) {
+      if (table.scrollWidth > table.clientWidth) table.tabIndex = 0;
     }
-    if (actions.childElementCount) turn.item.append(actions);
   }
 
   function setStreaming(on) {
     send.disabled = on;
     if (stopButton) stopButton.hidden = !on;
-    if (status) status.hidden = !on;
+    if (status) {
+      status.hidden = !on;
+      status.textContent = 'Waiting for Claude…';
+    }
     chat.setAttribute('aria-busy', on ? 'true' : 'false');
-    for (const b of chat.querySelectorAll('.retry')) b.disabled = on;
+    for (const b of chat.querySelectorAll('.retry, .regenerate')) b.disabled = on;
     setState(on ? 'streaming' : 'idle');
   }
 
@@ -597,15 +641,19 @@
 
   const CONNECTION_LOST = 'Error: Connection lost. The reply was interrupted. '
     + 'Check your connection, then press Retry.';
+  const NOT_SENT_OFFLINE = 'Not sent: you are offline. Check your connection, then press Retry.';
+  const NOT_SENT = 'Not sent: the chat service could not be reached. Check your connection, then press Retry.';
+  const MAX_AUTO_WAIT_S = 120;   // longer waits (the daily limit) are said, not waited for
+  const MAX_AUTO_RETRIES = 3;
 
   // Errors nginx answers itself (not an event stream); each says what to do next.
   function httpErrorText(statusCode) {
     if (statusCode === 413) return 'Error: The message is too long. Shorten it and send it again.';
-    if (statusCode === 429) return 'Error: Too many messages. Please wait a moment, then press Retry.';
+    if (statusCode === 429) return 'Error: Too many messages right now.';
     if (statusCode >= 502 && statusCode <= 504) {
-      return 'Error: The chat service is unavailable. Please wait a moment, then press Retry.';
+      return 'Error: The chat service is unavailable right now. Please wait a moment, then press Retry.';
     }
-    return `Error: The server answered ${statusCode}. Please reload the page and try again.`;
+    return 'Error: Something went wrong on the server. Please reload the page and try again.';
   }
 
   function parseData(text) {
@@ -613,6 +661,14 @@
   }
 
   const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  // Waits, or ends early when the reader presses Stop; true when it waited the whole time.
+  const wait = (ms, signal) => new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(true), ms);
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(false); }, { once: true });
+  });
+
+  const clock = (date) => `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 
   // POST /chat. Right after a Stop the worker may still be closing the stopped reply (it
   // notices the closed connection within about a second) and answers 409, storing nothing;
@@ -632,32 +688,87 @@
     }
   }
 
-  // Reads the reply stream; onText gets each piece. Returns the error text, or null.
-  async function streamReply(text, again, onText) {
-    const response = await postChat(text, again);
+  // One attempt: POST, then read the reply stream, handing each event to `on`. Returns
+  // {errorText, outcome} for a reply that ran (outcome: complete | max_tokens | failed),
+  // {errorText, refused, retryAfter, status} when the server refused it (nothing stored), or
+  // {errorText, notSent} when the request never got an answer.
+  async function streamOnce(text, again, on) {
+    let response;
+    try {
+      response = await postChat(text, again);
+    } catch (err) {
+      if (stoppedByUser) throw err;
+      return { errorText: navigator.onLine === false ? NOT_SENT_OFFLINE : NOT_SENT, notSent: true };
+    }
     const type = response.headers.get('content-type') || '';
-    if (!type.startsWith('text/event-stream')) return httpErrorText(response.status);
+    const retryAfter = Number(response.headers.get('Retry-After')) || 0;
+    const refused = (errorText) => ({ errorText, refused: true, retryAfter, status: response.status });
+    if (!type.startsWith('text/event-stream')) return refused(httpErrorText(response.status));
+    if (response.ok) on.sent();   // the question is stored before the reply streams
     let finished = false;
+    let outcome = 'complete';
     let errorText = null;
     for await (const { event, data } of readEvents(response.body)) {
       const payload = parseData(data);
-      if (event === 'token' && typeof payload.text === 'string') onText(payload.text);
-      else if (event === 'done') finished = true;
-      else if (event === 'error') {
+      if (event === 'token' && typeof payload.text === 'string') on.text(payload.text);
+      else if (event === 'history' && Number(payload.omitted) > 0) on.history(Number(payload.omitted));
+      else if (event === 'notice' && typeof payload.message === 'string') on.notice(payload.message);
+      else if (event === 'done') {
+        finished = true;
+        if (payload.outcome === 'max_tokens') outcome = 'max_tokens';
+      } else if (event === 'error') {
         errorText = payload.message || 'Error: The reply failed. Please press Retry.';
       }
     }
-    return errorText || (finished ? null : CONNECTION_LOST);
+    if (!response.ok) return refused(errorText || httpErrorText(response.status));
+    if (errorText || !finished) return { errorText: errorText || CONNECTION_LOST, outcome: 'failed' };
+    return { errorText: null, outcome };
   }
 
-  // Streams Claude's reply to a turn into a new reply under its question. `again`: the
-  // question is answered again (Retry), so the server neither stores nor sends it twice.
-  async function runTurn(turn, again) {
-    turn.item = addMessage('assistant', '');
+  // A refusal that says when to come back (Retry-After) is tried again then, by itself, a
+  // few times, with a quiet note counting down; Stop ends the wait.
+  async function streamReply(turn, again, on) {
+    for (let attempt = 0; ; attempt++) {
+      const result = await streamOnce(turn.text, again, on);
+      const busy = result.refused && [429, 503].includes(result.status);
+      const seconds = result.retryAfter || (busy ? 5 : 0);
+      if (!busy || seconds > MAX_AUTO_WAIT_S || attempt >= MAX_AUTO_RETRIES) {
+        if (busy && seconds > MAX_AUTO_WAIT_S && !/\d/.test(result.errorText)) {
+          result.errorText += ` You can try again at ${clock(new Date(Date.now() + seconds * 1000))}.`;
+        } else if (busy && !/Retry|try again/i.test(result.errorText)) {
+          result.errorText += ' Please press Retry in a moment.';
+        }
+        return result;
+      }
+      const at = new Date(Date.now() + seconds * 1000);
+      const reason = result.errorText.replace(/^Error:\s*/, '').replace(/\s*Please.*$/, '');
+      on.waiting(`${reason} Trying again by itself at ${clock(at)} (in ${seconds} s)…`);
+      if (status) status.textContent = 'Waiting to try again…';
+      if (!(await wait(seconds * 1000, controller.signal))) throw new DOMException('stopped', 'AbortError');
+      on.waiting('');
+      if (status) status.textContent = 'Waiting for Claude…';
+    }
+  }
+
+  // Streams Claude's reply to a turn. A new question gets a new reply under it; `again`
+  // (Retry, Regenerate) answers it again in place: the earlier reply stays, dimmed, until
+  // the new one's first token, and comes back if the new one fails before any.
+  async function runTurn(turn, again, inPlace) {
+    const replacing = inPlace && turn.item && turn.item.isConnected;
+    if (!replacing) turn.item = addMessage('assistant', '');
+    const item = turn.item;
+    const replyBody = item.querySelector('.message-body');
+    const earlier = replacing ? { reply: turn.reply } : null;
+    const extras = replacing ? [...item.querySelectorAll('.message-note, .message-error, .message-notice')] : [];
+    item.querySelector('.message-actions')?.remove();
+    if (replacing) item.classList.add('message-replaced');
+    if (!replacing || !turn.reply) {
+      item.classList.remove('message-empty');
+      showTyping(replyBody);
+    }
     turn.reply = '';
     turn.note = '';
-    const replyBody = turn.item.querySelector('.message-body');
-    showTyping(replyBody);
+    let waitingNote = null;
     follow = true;   // sending means the reader wants to see this turn
     keepInView();
     let frame = 0;
@@ -668,62 +779,119 @@
       renderReply(replyBody, complete ? turn.reply : closeOpenMarkdown(turn.reply));
       keepInView();
     };
+    const on = {
+      text(piece) {
+        if (!turn.reply) {   // the first token: the earlier reply gives way
+          item.classList.remove('message-replaced', 'message-empty');
+          for (const e of extras) e.remove();
+          if (status) status.textContent = 'Streaming...';
+        }
+        turn.reply += piece;
+        if (!frame) frame = requestAnimationFrame(() => paint(false));
+      },
+      history(omitted) { showHistoryNote(turn, omitted); },
+      notice(message) {
+        const note = block('p', message, 'message-notice');
+        note.setAttribute('role', 'status');
+        item.append(note);
+        keepInView();
+      },
+      waiting(text) {
+        if (!waitingNote && text) {
+          waitingNote = block('p', '', 'message-notice');
+          waitingNote.setAttribute('role', 'status');
+          item.append(waitingNote);
+        }
+        if (waitingNote) waitingNote.textContent = text;
+        if (waitingNote && !text) { waitingNote.remove(); waitingNote = null; }
+      },
+      sent() { turn.sent = true; },
+    };
     controller = new AbortController();
     stoppedByUser = false;
     setStreaming(true);
-    let errorText;
+    let result;
     try {
-      errorText = await streamReply(turn.text, again, (piece) => {
-        turn.reply += piece;
-        if (!frame) frame = requestAnimationFrame(() => paint(false));
-      });
+      result = await streamReply(turn, again, on);
     } catch (err) {
-      errorText = stoppedByUser ? null : CONNECTION_LOST;
+      result = stoppedByUser ? { outcome: 'stopped' } : { errorText: CONNECTION_LOST, outcome: 'failed' };
     }
     if (frame) cancelAnimationFrame(frame);
-    paint(!errorText && !stoppedByUser);   // a cut-short reply keeps its markers closed
-    finishTurn(turn, replyBody, errorText, stoppedByUser);
+    on.waiting('');
+    if (earlier && !turn.reply) {   // nothing new arrived: the earlier reply comes back
+      item.classList.remove('message-replaced');
+      turn.reply = earlier.reply;
+      if (!turn.reply) {   // nothing to come back: the earlier attempt's note gives way too
+        replyBody.replaceChildren();
+        for (const e of extras) e.remove();
+      }
+    } else {
+      paint(!result.errorText && !stoppedByUser);   // a cut-short reply keeps its markers closed
+    }
+    finishTurn(turn, replyBody, result, stoppedByUser);
+  }
+
+  // "Claude no longer sees the first N messages": one quiet note in the conversation, where
+  // it first happened; later turns update its count.
+  let historyNote = null;
+  function showHistoryNote(turn, omitted) {
+    const text = `Claude no longer sees the first ${omitted} message${omitted === 1 ? '' : 's'} of this conversation.`;
+    turn.history = text;
+    if (historyNote) {
+      historyNote.textContent = text;
+      return;
+    }
+    historyNote = block('p', text, 'history-note');
+    historyNote.setAttribute('role', 'status');
+    turn.item.prepend(historyNote);
   }
 
   // Ends the streaming state first (aria-busy false), so the alert and the announcement
   // below are heard, then adds the message's buttons and gives the box its focus back.
-  function finishTurn(turn, replyBody, errorText, stopped) {
+  function finishTurn(turn, replyBody, result, stopped) {
     const focusWasFree = [document.body, input, send, stopButton, null].includes(document.activeElement);
     controller = null;
     setStreaming(false);
-    if (!turn.reply) turn.item.classList.add('message-empty');
+    turn.item.classList.toggle('message-empty', !turn.reply);
+    turn.ended = new Date();
     decorateCode(replyBody);
+    decorateTables(replyBody);
     linkQuotes(replyBody);
     if (stopped) {
-      turn.note = 'Stopped.';
-      addNote(turn.item, turn.note);
-    } else if (errorText) {
-      turn.note = errorText;
-      addInlineError(turn.item, errorText);
+      turn.attempt = 'stopped';
+      addNote(turn.item, NOTE_STOPPED);
+    } else if (result.errorText) {
+      turn.attempt = result.refused || result.notSent ? 'not-sent' : 'failed';
+      addInlineError(turn.item, result.errorText);
     } else {
+      turn.attempt = result.outcome;
+      if (result.outcome === 'max_tokens') addNote(turn.item, NOTE_LENGTH_LIMIT);
       announce(`Claude replied: ${replyBody.textContent}`);
     }
-    addActions(turn, stopped || Boolean(errorText));
+    // What Download says under the reply: how this attempt ended.
+    turn.note = { stopped: NOTE_STOPPED, failed: result.errorText, 'not-sent': result.errorText,
+      max_tokens: NOTE_LENGTH_LIMIT }[turn.attempt] || '';
+    addActions(turn);
     keepInView();
     finishedTurns += 1;
     chat.dataset.turns = String(finishedTurns);
     if (downloadButton) downloadButton.disabled = false;
-    if (focusWasFree) input.focus();
+    if (focusWasFree && view === 'chat') input.focus();
   }
 
   // A new question: shown once, then its reply streams under it.
   function ask(text) {
     if (starters) starters.hidden = true;
-    for (const b of chat.querySelectorAll('.retry')) b.remove();   // only the newest turn
-    const turn = { text, userItem: addMessage('user', text), item: null, reply: '', note: '' };
+    for (const b of chat.querySelectorAll('.retry, .regenerate')) b.remove();   // only the newest turn
+    const turn = { text, time: new Date(), userItem: addMessage('user', text), item: null, reply: '', note: '', sent: false };
     turns.push(turn);
-    runTurn(turn, false);
+    runTurn(turn, false, false);
   }
 
-  // Retry: the failed or stopped reply gives way to a new one under the same question.
+  // Retry or Regenerate: the same question answered again in place. A question the server
+  // never stored (offline, refused) is sent again as new.
   function regenerate(turn) {
-    turn.item.remove();
-    runTurn(turn, true);
+    runTurn(turn, turn.sent, true);
   }
 
   // ---- The message box -------------------------------------------------------------
@@ -808,12 +976,43 @@
   const slug = (text) => text.normalize('NFKD').replace(/[^\w-]+/g, '-')
     .replace(/^-+|-+$/g, '').slice(0, 60).toLowerCase() || 'document';
 
+  const stamp = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+
+  // As `resume-chat transcript` writes them (transcript.h), so no message can forge a heading
+  // or a speaker: control, bidi and zero-width characters escaped (\u202E), every message a
+  // block quote, your heading marks escaped, a reply's headings demoted below the turns'.
+  const escapeInvisible = (text) => text.replace(
+    /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+
+  function quoteMessage(text, isReply) {
+    let code = false;
+    let previous = '';
+    return escapeInvisible(text.trimEnd()).split('\n').map((line) => {
+      let shown = line;
+      const t = line.replace(/^ {0,3}/, '');
+      if (/^(```|~~~)/.test(t)) {
+        code = !code;
+      } else if (!code) {
+        const atx = /^(#{1,6})( |$)/.exec(t);
+        if (atx && isReply) shown = '#'.repeat(Math.min(6, atx[1].length + 2)) + t.slice(atx[1].length);
+        else if (atx) shown = `\\${t}`;
+        else if (/^(=+|-+) *$/.test(t) && previous.trim()) shown = `\\${t}`;
+      }
+      previous = line;
+      return shown ? `> ${shown}` : '>';
+    }).join('\n');
+  }
+
   function transcript() {
-    const lines = [`# Resume chat: ${documentName}`, '', `Saved ${today()}.`, ''];
+    const who = [app.dataset.candidate || documentName, app.dataset.role].filter(Boolean).join(' · ');
+    const lines = [`# Resume chat: ${escapeInvisible(who)}`, '', `Saved ${stamp(new Date())}.`, ''];
     for (const turn of turns) {
-      lines.push('## You', '', turn.text, '', '## Claude', '');
-      if (turn.reply) lines.push(turn.reply.trim(), '');
-      if (turn.note) lines.push(`_${turn.note}_`, '');
+      lines.push(`## You · ${stamp(turn.time)}`, '', quoteMessage(turn.text, false), '');
+      if (turn.history) lines.push(`_${turn.history}_`, '');
+      lines.push(`## Claude · ${stamp(turn.ended || turn.time)}`, '');
+      if (turn.reply) lines.push(quoteMessage(turn.reply, true), '');
+      if (turn.note) lines.push(`_${escapeInvisible(turn.note)}_`, '');
     }
     return `${lines.join('\n').trimEnd()}\n`;
   }
@@ -831,9 +1030,10 @@
     });
   }
 
-  // Leaving while a reply streams would cut it short: the browser asks first.
+  // Leaving (or reloading, which starts a new session) would lose the conversation on screen
+  // and cut a streaming reply short: the browser asks first.
   window.addEventListener('beforeunload', (event) => {
-    if (!controller) return;
+    if (!controller && !turns.length) return;
     event.preventDefault();
     event.returnValue = '';
   });

@@ -161,3 +161,19 @@ BOOST_AUTO_TEST_CASE(each_outcome_has_its_message) {
   BOOST_TEST(reply_error_text(reply).find("stopped responding") != std::string::npos);
   BOOST_TEST(describe(reply).rfind("timed_out", 0) == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(error_texts_carry_no_internal_codes) {
+  Reply reply;
+  reply.status = ReplyStatus::kApiError;
+  for (int status : {400, 404, 500, 502, 503}) {
+    reply.http_status = status;
+    reply.error_type = "http_" + std::to_string(status);
+    std::string text = reply_error_text(reply);
+    BOOST_TEST(text.find("http_") == std::string::npos, text);
+    BOOST_TEST(text.find(std::to_string(status)) == std::string::npos, text);
+    BOOST_TEST(text.find("try again") != std::string::npos, text);
+  }
+  reply.http_status = 400;
+  reply.error_type = "invalid_request_error";
+  BOOST_TEST(reply_error_text(reply).find("invalid_request") == std::string::npos);
+}

@@ -644,7 +644,7 @@ BOOST_AUTO_TEST_CASE(each_simulator_scenario_gives_text_or_a_clear_error) {
                  Case{"[sim:drop]", false, "interrupted"},
                  Case{"[sim:reset]", false, "interrupted"},
                  Case{"[sim:truncated]", false, "interrupted"},
-                 Case{"[sim:http-400]", false, "invalid_request_error"},
+                 Case{"[sim:http-400]", false, "could not answer this message"},  // no internal codes
                  Case{"[sim:http-401]", false, "Error: Unable to connect to Claude API. Please check API key."},
                  Case{"[sim:http-529]", false, "overloaded"},
                  Case{"[sim:http-429]", false, "too many requests"}}) {

@@ -55,6 +55,28 @@ BOOST_AUTO_TEST_CASE(ready_page_escapes_documents_and_enables_chat) {
   BOOST_TEST(contains(html, "data-name=\"demo\""));
 }
 
+BOOST_AUTO_TEST_CASE(the_header_and_title_name_the_candidate_and_the_role) {
+  PageModel model;
+  model.ready = true;
+  model.document_name = "demo";
+  model.resume = "Jordan Rivera & Co\nSeattle\n\nSUMMARY\nBuilt things.\n";
+  model.jd = "# Staff <Backend> Engineer\n\nAbout the role\n- Design services.\n";
+  std::string html = renderer().render(model);
+  BOOST_TEST(contains(html, "<title>Jordan Rivera &amp; Co · Staff &lt;Backend&gt; Engineer · Resume chat</title>"));
+  BOOST_TEST(contains(html, "<span class=\"top-name\">Jordan Rivera &amp; Co</span>"));
+  BOOST_TEST(contains(html, "For the role: </span>Staff &lt;Backend&gt; Engineer</p>"));
+  BOOST_TEST(contains(html, "data-candidate=\"Jordan Rivera &amp; Co\" data-role=\"Staff &lt;Backend&gt; Engineer\""));
+  // The documents as laid out blocks, escaped.
+  BOOST_TEST(contains(html, "<p class=\"doc-name\">Jordan Rivera &amp; Co</p><p>Seattle</p><h3>SUMMARY</h3>"));
+  BOOST_TEST(contains(html, "<h3>About the role</h3><ul><li>Design services.</li></ul>"));
+  // Without a short first line, the link's name.
+  model.resume = std::string(200, 'x');
+  model.jd = "";
+  html = renderer().render(model);
+  BOOST_TEST(contains(html, "<title>demo · Resume chat</title>"));
+  BOOST_TEST(!contains(html, "top-role"));
+}
+
 BOOST_AUTO_TEST_CASE(error_page_is_one_card_without_chat_or_documents) {
   PageModel model;
   model.error = error_not_found("<img src=x onerror=alert(1)>");
@@ -142,6 +164,8 @@ BOOST_AUTO_TEST_CASE(shipped_prompt_renders) {
   BOOST_REQUIRE(text);
   BOOST_TEST(contains(*text, "RESUME:\nTHE RESUME"));
   BOOST_TEST(contains(*text, "JOB DESCRIPTION:\nTHE JD"));
+  // Quote links on the page depend on Claude quoting the documents word for word.
+  BOOST_TEST(contains(*text, "exact words in double quotes"));
 }
 
 BOOST_AUTO_TEST_CASE(missing_prompt_template_is_reported) {

@@ -1,6 +1,6 @@
-// The server-rendered page (templates/page.mustache): in the ready state the header, the
-// chat with its starter suggestions (templates/starters.txt) and message box, and the
-// documents; in one of the seed's error states a single card saying what went wrong and
+// The server-rendered page (templates/page.mustache): in the ready state the header (the
+// candidate and the role), the chat with its starter suggestions (templates/starters.txt)
+// and message box, and the documents laid out for reading (document_layout.h); in one of the seed's error states a single card saying what went wrong and
 // what to do.
 #ifndef RESUME_CHAT_PAGE_H_
 #define RESUME_CHAT_PAGE_H_
@@ -20,6 +20,16 @@ struct PageModel {
   int max_message_chars = 8000;
 };
 
+// What the header and the page title name: the candidate (the resume's first short line) and
+// the role (the job description's), the link's name when the resume has no such line.
+struct PageHeading {
+  std::string candidate, role;
+  std::string title;  // "candidate · role", or the candidate alone
+};
+constexpr size_t kMaxCandidateChars = 60;
+constexpr size_t kMaxRoleChars = 90;
+PageHeading page_heading(const PageModel& model);
+
 class PageRenderer {
  public:
   // Reads templates_dir/page.mustache once (std::nullopt when it cannot be read) and the
@@ -28,7 +38,8 @@ class PageRenderer {
   explicit PageRenderer(std::string tmpl, std::vector<std::string> starters = {})
       : template_(std::move(tmpl)), starters_(std::move(starters)) {}
 
-  // Everything in `model` and the starters is HTML-escaped in the output.
+  // Everything in `model` and the starters is HTML-escaped in the output; the documents are
+  // laid out as paragraphs, headings and lists (document_layout.h).
   std::string render(const PageModel& model) const;
 
   const std::vector<std::string>& starters() const { return starters_; }

@@ -112,14 +112,18 @@ test('Esc stops a reply, keeps and stores what was shown', async () => {
   await context.close();
 });
 
-test('the page is usable at 360 px', async () => {
-  const { page, context } = await openPage('/?q=demo', { width: 360, height: 740 });
+test('the page is usable at 390 px: the chat first, each document one tap away', async () => {
+  const { page, context } = await openPage('/?q=demo', { width: 390, height: 844 });
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 360, `no horizontal scroll (${width})`);
-  const resume = await page.locator('#resume').boundingBox();
-  const jd = await page.locator('#jd').boundingBox();
-  assert.ok(jd.y > resume.y + resume.height - 1, 'documents stack on narrow screens');
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}/narrow.png`, fullPage: true });
+  assert.ok(width <= 390, `no horizontal scroll (${width})`);
+  assert.equal(await page.locator('#resume').isVisible(), false);
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/narrow.png` });
+  await page.click('#view-resume');
+  assert.equal(await page.locator('#resume').isVisible(), true);
+  assert.equal(await page.locator('#chat').isVisible(), false);
+  await page.click('#view-jd');
+  assert.equal(await page.locator('#jd').isVisible(), true);
+  assert.equal(await page.locator('#resume').isVisible(), false);
   await context.close();
 });
 

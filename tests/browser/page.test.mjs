@@ -1,4 +1,4 @@
-// Browser tests of the page a reviewer uses (issue 12), each at 1280x900 and 360x740: no
+// Browser tests of the page a reviewer uses (issue 12), each at 1280x900 and 390x844: no
 // blank space below the content after many long replies, the header and starters, the
 // documents as prose, the layouts, quotes linked to their passage, streaming without raw
 // Markdown, drafting while a reply streams, regenerate in place, the error card, Download,
@@ -11,7 +11,7 @@ import {
   SHOTS, openPage, send, sessionOf, sql, startBrowser, stopBrowser, turnsOf, waitTurn,
 } from './support.mjs';
 
-const VIEWPORTS = [{ width: 1280, height: 900 }, { width: 360, height: 740 }];
+const VIEWPORTS = [{ width: 1280, height: 900 }, { width: 390, height: 844 }];
 const tag = (v) => `${v.width}x${v.height}`;
 const wide = (v) => v.width >= 1200;
 
@@ -62,7 +62,10 @@ for (const viewport of VIEWPORTS) {
     const { page, context } = await openPage('/?q=demo', viewport);
     const header = page.locator('header.top');
     assert.equal(await header.isVisible(), true);
-    assert.match(await header.locator('h1').innerText(), /demo/);
+    // The candidate and the role (the documents' first lines), not the link's name.
+    assert.match(await header.locator('h1').innerText(), /Jordan Rivera/);
+    assert.match(await header.locator('.top-role').innerText(), /Staff Backend Engineer/);
+    assert.match(await page.title(), /^Jordan Rivera · Staff Backend Engineer/);
     assert.match(await header.innerText(), /Resume review/i);
     const starters = page.locator('[data-starter]');
     assert.ok(await starters.count() >= 3, 'at least three starters');
@@ -78,8 +81,9 @@ for (const viewport of VIEWPORTS) {
     await context.close();
   });
 
-  test(`the documents read as prose, read-only, with their text and line breaks (${tag(viewport)})`, async () => {
+  test(`the documents read as prose, read-only, wrapped lines joined (${tag(viewport)})`, async () => {
     const { page, context } = await openPage('/?q=demo', viewport);
+    if (!wide(viewport)) await page.click('#view-resume');   // phones: one tap away
     for (const id of ['resume', 'jd']) {
       const style = await page.locator(`#${id}`).evaluate((el) => {
         const s = getComputedStyle(el);
@@ -88,17 +92,17 @@ for (const viewport of VIEWPORTS) {
       });
       assert.notEqual(style.tag, 'TEXTAREA');
       assert.doesNotMatch(style.font, /mono/i, `${id}: proportional font`);
-      assert.equal(style.space, 'pre-wrap', `${id}: soft wrap keeping line breaks`);
+      assert.equal(style.space, 'normal', `${id}: the text's wrapped lines are joined`);
       assert.equal(style.resize, 'none');
       assert.equal(style.editable, false);
     }
     const resume = page.locator('#resume');
     assert.match(await resume.textContent(), /Jordan Rivera/);
-    // Bullets are a list; the text's own line break inside an item stays.
+    // Bullets are a list; an item's wrapped continuation is inside it, on the same line.
     const item = resume.locator('li').first();
     assert.ok(await resume.locator('ul li').count() >= 6);
     assert.equal(await item.textContent(),
-      'Rebuilt the ledger write path in C++17 (lock-free queues, batched PostgreSQL writes);\nthroughput grew 4x on the same hardware.');
+      'Rebuilt the ledger write path in C++17 (lock-free queues, batched PostgreSQL writes); throughput grew 4x on the same hardware.');
     assert.equal(await resume.locator('h3', { hasText: 'EXPERIENCE' }).count(), 1);
     // A comfortable measure: no line of prose wider than about 70 characters.
     const measure = await resume.locator('p').nth(1).evaluate((p) => p.getBoundingClientRect().width
@@ -139,10 +143,14 @@ for (const viewport of VIEWPORTS) {
       assert.equal(await page.locator('#chat').evaluate((c) => getComputedStyle(c).overflowY), 'visible',
         'no inner scroll box');
       assert.equal(await page.locator('.doc-tabs').isVisible(), false);
-      const resume = await page.locator('#resume').boundingBox();
-      const jd = await page.locator('#jd').boundingBox();
-      assert.ok(resume.y > chat.y + chat.height && jd.y > resume.y + resume.height - 1,
-        'the documents follow the chat, one under the other');
+      // The chat alone; each document one tap away in the header, in place of the chat.
+      assert.equal(await page.locator('.documents').isVisible(), false);
+      await page.click('#view-jd');
+      assert.equal(await page.locator('#jd').isVisible(), true);
+      assert.equal(await page.locator('#resume').isVisible(), false);
+      assert.equal(await page.locator('#chat').isVisible(), false);
+      await page.click('#view-chat');
+      assert.equal(await page.locator('#chat').isVisible(), true);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= viewport.width, `no horizontal scroll (${width})`);
     }
@@ -165,6 +173,7 @@ for (const viewport of VIEWPORTS) {
       'Design and build low-latency services in C++ or Rust handling 50k events/s');
     assert.equal(await page.locator('#jd').isVisible(), true);
     if (wide(viewport)) assert.equal(await page.getAttribute('#tab-jd', 'aria-selected'), 'true');
+    else assert.equal(await page.locator('#back').isVisible(), true, 'Back to the reply');
     await page.waitForFunction(() => {
       const r = document.querySelector('mark.quote-mark').getBoundingClientRect();
       return r.top >= 0 && r.bottom <= window.innerHeight;
@@ -173,6 +182,13 @@ for (const viewport of VIEWPORTS) {
     if (SHOTS && wide(viewport)) await page.screenshot({ path: `${SHOTS}/ready.png` });
     // Another quote moves the highlight: one passage at a time, the text unchanged.
     const before = await page.locator('#resume').textContent();
+    if (!wide(viewport)) {
+      await page.click('#back');
+      await page.waitForFunction(() => {
+        const r = document.activeElement.getBoundingClientRect();
+        return document.activeElement.classList.contains('quote-link') && r.top >= 0 && r.bottom <= window.innerHeight;
+      });
+    }
     await links.nth(3).click();
     await page.locator('#resume mark.quote-mark').first().waitFor();
     assert.equal(await page.locator('#jd mark.quote-mark').count(), 0);
@@ -193,7 +209,7 @@ for (const viewport of VIEWPORTS) {
     await links.first().click();
     const marks = page.locator('#resume mark.quote-mark');
     await marks.first().waitFor();
-    assert.equal((await marks.allTextContents()).join(''), 'batched PostgreSQL writes);\nthroughput grew 4x');
+    assert.equal((await marks.allTextContents()).join(''), 'batched PostgreSQL writes); throughput grew 4x');
     assert.equal(await page.locator('.message-user a').count(), 0, 'your own messages are not linked');
     await context.close();
   });
@@ -281,24 +297,27 @@ for (const viewport of VIEWPORTS) {
     const text = await readFile(await download.path(), 'utf8');
     const session = await sessionOf(page);
     const stored = sql(`SELECT contents FROM chats WHERE session_uuid = '${session}' AND message_type = 'assistant' ORDER BY id DESC LIMIT 1`);
-    assert.match(text, /^# Resume chat: demo\n/);
-    assert.ok(text.includes('## You\n\nFirst question [sim:echo]\n\n## Claude\n\necho: 1 messages; last: First question [sim:echo]\n'), text);
-    assert.ok(text.includes(`## Claude\n\n${stored.trim()}\n`), 'the reply as Markdown');
+    // The candidate and role; each message under its speaker and time, quoted.
+    assert.match(text, /^# Resume chat: Jordan Rivera · Staff Backend Engineer, Real-Time Platform/);
+    const time = `${date} \\d\\d:\\d\\d`;
+    assert.match(text, new RegExp(`## You · ${time}\n\n> First question \\[sim:echo\\]\n\n## Claude · ${time}\n\n> echo: 1 messages; last: First question \\[sim:echo\\]\n`));
+    assert.ok(text.includes(`\n\n${stored.trim().split('\n').map((l) => (l ? `> ${l}` : '>')).join('\n')}\n`), 'the reply as Markdown, quoted');
     await context.close();
   });
 
-  test(`leaving while a reply streams asks first, not otherwise (${tag(viewport)})`, async () => {
+  test(`leaving a page that holds a conversation asks first, not an empty one (${tag(viewport)})`, async () => {
     const { page, context } = await openPage('/?q=demo', viewport);
     const dialogs = [];
     page.on('dialog', async (dialog) => { dialogs.push(dialog.type()); await dialog.dismiss(); });
-    let turn = await send(page, 'done quickly [sim:echo]');
-    await waitTurn(page, turn);
-    const idle = await page.evaluate(() => {
+    const asks = () => page.evaluate(() => {
       const e = new Event('beforeunload', { cancelable: true });
       window.dispatchEvent(e);
       return e.defaultPrevented;
     });
-    assert.equal(idle, false, 'no question when nothing streams');
+    assert.equal(await asks(), false, 'no question on an empty chat');
+    let turn = await send(page, 'done quickly [sim:echo]');
+    await waitTurn(page, turn);
+    assert.equal(await asks(), true, 'a reload would start a new session: it asks');
     turn = await send(page, 'still going [sim:slow]');
     await waitStreaming(page);
     await page.close({ runBeforeUnload: true });
