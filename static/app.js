@@ -62,7 +62,22 @@
     window.marked.use({ renderer: { html: (token) => escapeHtml(token.text || token.raw || '') } });
   }
 
+  const onThisOrigin = (url) => {
+    try {
+      return new URL(url, window.location.href).origin === window.location.origin;
+    } catch (err) {
+      return false;
+    }
+  };
+
   if (window.DOMPurify) {
+    // An image from elsewhere would tell its host who read the reply, and when (a tracking
+    // pixel a prompt injection could plant): dropped here, before the CSP would block it.
+    window.DOMPurify.addHook('uponSanitizeElement', (node, data) => {
+      if (data.tagName === 'img' && !onThisOrigin(node.getAttribute('src') || '') && node.parentNode) {
+        node.parentNode.removeChild(node);
+      }
+    });
     window.DOMPurify.addHook('afterSanitizeAttributes', (node) => {
       if (node.tagName === 'A') {
         node.setAttribute('target', '_blank');

@@ -67,6 +67,12 @@ test('hostile markup in a reply runs nothing', async () => {
   const reply = page.locator('.message-assistant .message-body').last();
   assert.equal(await reply.locator('script, iframe, [onerror], [onclick]').count(), 0);
   assert.equal(await reply.locator('a[href^="javascript:"]').count(), 0);
+  assert.equal(await reply.locator('img[src*="tracker.example"]').count(), 0, 'off-origin image dropped');
+  const kept = await page.evaluate(() => window.DOMPurify.sanitize(
+    '<img src="/static/x.png" alt="here"><img src="//tracker.example/p.png"><img src="https://t.example/q.png">'));
+  assert.equal((kept.match(/<img/g) || []).length, 1, kept);
+  assert.match(kept, /src="\/static\/x\.png"/, 'this origin\'s image is kept');
+  assert.doesNotMatch(kept, /tracker|t\.example/, 'images from elsewhere are dropped');
   assert.match(await reply.innerText(), /R&D <Team>/);
   await context.close();
 });
