@@ -89,17 +89,6 @@ std::string last_request_to_claude() {
   return http({"GET", env("SIM_URL") + "/_sim/requests", "", {}, 10}).body;
 }
 
-resume_chat::DatabaseConfig app_database(int pool_max) {
-  resume_chat::DatabaseConfig db;
-  db.host = env("DATABASE_HOST");
-  db.port = env("DATABASE_PORT");
-  db.name = env("DATABASE_NAME");
-  db.user = env("DATABASE_USER");
-  db.password = env("DATABASE_PASSWORD");
-  db.pool_max = pool_max;
-  db.acquire_timeout_ms = 10000;
-  return db;
-}
 
 }  // namespace
 
@@ -195,7 +184,7 @@ BOOST_AUTO_TEST_CASE(the_budget_holds_under_a_burst_of_chats) {
                                 "day = (now() AT TIME ZONE 'UTC')::date), 0)"));
   };
   // A day row exists (other tests have used tokens); what is used and reserved now:
-  resume_chat::DbPool pool(app_database(30));
+  resume_chat::DbPool pool(stack_database(30, 10000));
   sql("INSERT INTO token_usage (day) VALUES ((now() AT TIME ZONE 'UTC')::date) ON CONFLICT DO NOTHING");
   const long long used = std::stoll(sql_value(
       "SELECT input_tokens + cache_creation_tokens + cache_read_tokens + output_tokens + "
@@ -253,7 +242,7 @@ BOOST_AUTO_TEST_CASE(the_budget_holds_under_a_burst_of_chats) {
 BOOST_AUTO_TEST_CASE(a_session_streams_one_reply_at_a_time_in_the_database) {
   const std::string token = session_token();
   const std::string session = uuid_of(token);
-  resume_chat::DbPool pool(app_database(2));
+  resume_chat::DbPool pool(stack_database(2, 10000));
   resume_chat::ChatStartRequest r;
   r.session_uuid = session;
   r.document_name = "demo";

@@ -412,20 +412,6 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(pool)
 
-namespace {
-resume_chat::DatabaseConfig stack_database(int pool_max, int acquire_timeout_ms) {
-  resume_chat::DatabaseConfig db;
-  db.host = env("DATABASE_HOST");
-  db.port = env("DATABASE_PORT");
-  db.name = env("DATABASE_NAME");
-  db.user = env("DATABASE_USER");
-  db.password = env("DATABASE_PASSWORD");
-  db.pool_max = pool_max;
-  db.acquire_timeout_ms = acquire_timeout_ms;
-  return db;
-}
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(exhausted_pool_times_out_then_recovers) {
   resume_chat::DbPool pool(stack_database(2, 200));
   BOOST_TEST(pool.open() == "");

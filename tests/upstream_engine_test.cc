@@ -289,6 +289,17 @@ BOOST_AUTO_TEST_CASE(an_exception_mid_stream_ends_that_stream_only, *utf::timeou
   BOOST_TEST((harness.ask("fine").reply().status == ReplyStatus::kComplete));
 }
 
+// Submits `stream` asking "hi" on a socketpair; returns the nginx end.
+int submit_to(UpstreamEngine& engine, std::unique_ptr<ReplyStream> stream) {
+  int fds[2];
+  BOOST_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  stream->api_body = build_messages_body(engine.config(), "You are a test.", {{"user", "hi"}});
+  stream->downstream = FcgiConnection(fds[0], 1);
+  stream->accepted = std::chrono::steady_clock::now();
+  engine.submit(std::move(stream));
+  return fds[1];
+}
+
 // The owner concludes a stream late (its store is slow): the reader keeps its connection,
 // gets the stream's late event once, then the owner's last event and the FastCGI end.
 BOOST_AUTO_TEST_CASE(a_late_conclusion_tells_the_reader_then_ends_the_stream, *utf::timeout(60)) {
@@ -307,20 +318,14 @@ BOOST_AUTO_TEST_CASE(a_late_conclusion_tells_the_reader_then_ends_the_stream, *u
   hooks.ended = [&](ReplyStream& s) { ended.push(s.id); };
   hooks.closed = [&](std::unique_ptr<ReplyStream> s) { closed.push(std::move(s)); };
   engine.set_hooks(hooks);
-  int fds[2];
-  BOOST_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-  auto stream = std::make_unique<Late>();
-  stream->api_body = build_messages_body(config, "You are a test.", {{"user", "hi"}});
-  stream->downstream = FcgiConnection(fds[0], 1);
-  stream->accepted = std::chrono::steady_clock::now();
-  engine.submit(std::move(stream));
+  const int nginx = submit_to(engine, std::make_unique<Late>());
   const uint64_t id = *ended.pop();
   std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the store is slow
   engine.conclude(id, "event: done\ndata: {}\n\n");
   std::unique_ptr<ReplyStream> back = std::move(*closed.pop());
   FcgiRecords seen;
-  while (!seen.ended && seen.read_from(fds[1], 1000)) {}
-  close(fds[1]);
+  while (!seen.ended && seen.read_from(nginx, 1000)) {}
+  close(nginx);
   BOOST_TEST(seen.ended);
   const std::string& out = seen.stdout_;
   const size_t notice = out.find("event: notice"), done = out.find("event: done");
@@ -341,16 +346,11 @@ BOOST_AUTO_TEST_CASE(a_throwing_hook_still_ends_and_returns_the_stream, *utf::ti
   hooks.ended = [](ReplyStream&) { throw std::runtime_error("owner failed"); };
   hooks.closed = [&](std::unique_ptr<ReplyStream> s) { closed.push(std::move(s)); };
   engine.set_hooks(hooks);
-  int fds[2];
-  BOOST_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-  auto stream = std::make_unique<ReplyStream>();
-  stream->api_body = build_messages_body(config, "You are a test.", {{"user", "hi"}});
-  stream->downstream = FcgiConnection(fds[0], 1);
-  engine.submit(std::move(stream));
+  const int nginx = submit_to(engine, std::make_unique<ReplyStream>());
   std::unique_ptr<ReplyStream> back = std::move(*closed.pop());
   FcgiRecords seen;
-  while (!seen.ended && seen.read_from(fds[1], 1000)) {}
-  close(fds[1]);
+  while (!seen.ended && seen.read_from(nginx, 1000)) {}
+  close(nginx);
   BOOST_TEST(seen.ended);
   BOOST_TEST((back->reply.status == ReplyStatus::kComplete));
   // The count drops once the hook has returned (release_closed).

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "resume_chat/config.h"
+
 namespace test_support {
 
 inline std::string env(const char* name) {
@@ -26,6 +28,20 @@ inline std::string env(const char* name) {
 }
 
 inline std::string base_url() { return env("BASE_URL"); }
+
+// The stack's database as the worker sees it (its least-privilege role), for a pool of the
+// test's own.
+inline resume_chat::DatabaseConfig stack_database(int pool_max, int acquire_timeout_ms) {
+  resume_chat::DatabaseConfig db;
+  db.host = env("DATABASE_HOST");
+  db.port = env("DATABASE_PORT");
+  db.name = env("DATABASE_NAME");
+  db.user = env("DATABASE_USER");
+  db.password = env("DATABASE_PASSWORD");
+  db.pool_max = pool_max;
+  db.acquire_timeout_ms = acquire_timeout_ms;
+  return db;
+}
 
 // Rows of a query on the stack's database, as text; throws on SQL errors. Runs as the
 // tables' owner, or with `as_app` as the worker's least-privilege role.
