@@ -67,13 +67,17 @@ test('hostile markup in a reply runs nothing', async () => {
   const reply = page.locator('.message-assistant .message-body').last();
   assert.equal(await reply.locator('script, iframe, [onerror], [onclick]').count(), 0);
   assert.equal(await reply.locator('a[href^="javascript:"]').count(), 0);
-  assert.equal(await reply.locator('img[src*="tracker.example"]').count(), 0, 'off-origin image dropped');
+  assert.match(await reply.innerText(), /R&D <Team>/);
+  const pixel = await send(page, 'a chart please [sim:image]');
+  await waitTurn(page, pixel);
+  const imaged = page.locator('.message-assistant .message-body').last();
+  assert.match(await imaged.innerText(), /Here is the chart:/);
+  assert.equal(await imaged.locator('img').count(), 0, 'the off-origin image is dropped');
   const kept = await page.evaluate(() => window.DOMPurify.sanitize(
     '<img src="/static/x.png" alt="here"><img src="//tracker.example/p.png"><img src="https://t.example/q.png">'));
   assert.equal((kept.match(/<img/g) || []).length, 1, kept);
   assert.match(kept, /src="\/static\/x\.png"/, 'this origin\'s image is kept');
   assert.doesNotMatch(kept, /tracker|t\.example/, 'images from elsewhere are dropped');
-  assert.match(await reply.innerText(), /R&D <Team>/);
   await context.close();
 });
 
