@@ -69,6 +69,7 @@ struct UpstreamEngine::Transfer {
   bool timed_out = false;
   bool late_told = false;
   bool half_closed = false;
+  bool abandon_output = false;  // a reader too slow: what it has not taken is never written
   uint32_t watched = 0;  // the epoll events asked for on the downstream connection
   int retries = 0;
   Clock::time_point last_byte, last_write, last_output_progress, retry_at, phase_since;
@@ -578,9 +579,14 @@ void UpstreamEngine::cancel(Transfer& t, CancelReason why) {
       drain_rest(t);
       break;
     case Transfer::Phase::kDraining:
-      // The API had finished; the reader is gone or will not take the rest. Why it did not
-      // get it all decides the reply's outcome (reply_outcome.h).
+      // The API has finished and a shutdown lets the rest be written (a stuck reader is
+      // still ended by the stall timer).
+      if (why == CancelReason::kShutdown) break;
+      // The reader is gone or will not take the rest: why it did not get it all decides the
+      // reply's outcome (reply_outcome.h), and a slow reader is not given more later than
+      // what is stored as shown.
       if (t.stream->reply.cancel_reason == CancelReason::kNone) t.stream->reply.cancel_reason = why;
+      t.abandon_output = why == CancelReason::kClientTooSlow;
       await_conclusion(t);
       break;
     default:  // the reply is over already
@@ -609,7 +615,7 @@ void UpstreamEngine::await_conclusion(Transfer& t) {
 void UpstreamEngine::start_closing(Transfer& t, const std::string& last_event) {
   t.enter(Transfer::Phase::kClosing);
   FcgiConnection& out = t.stream->downstream;
-  if (out.gone()) {
+  if (out.gone() || t.abandon_output) {
     close_now(t);
     return;
   }
@@ -747,7 +753,7 @@ void UpstreamEngine::tick_stream(Transfer& t, Clock::time_point now) {
       }
       return;
     case Transfer::Phase::kConcluding:
-      if (out.gone()) return;
+      if (out.gone() || t.abandon_output) return;
       if (!t.late_told && now - t.phase_since >= limits_.late_after) {
         t.late_told = true;
         out.queue(t.stream->late_event());
