@@ -2,8 +2,10 @@
 // (the rules are in document_layout.h).
 #include "resume_chat/document_layout.h"
 
+#include <cctype>
+#include <string_view>
+
 #include <algorithm>
-#include <regex>
 
 #include "resume_chat/html.h"
 #include "resume_chat/utf8.h"
@@ -174,15 +176,81 @@ bool is_markdown_heading(const Line& line, std::string& text) {
   return !text.empty();
 }
 
+// A small cursor over a dates line (lowercased), for is_dates_line.
+class DatesScanner {
+ public:
+  explicit DatesScanner(std::string text) : text_(std::move(text)) {}
+
+  bool eat(std::string_view word) {
+    if (text_.compare(at_, word.size(), word) != 0) return false;
+    at_ += word.size();
+    return true;
+  }
+  size_t digits(size_t most) {
+    size_t n = 0;
+    while (n < most && at_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[at_]))) {
+      ++at_;
+      ++n;
+    }
+    return n;
+  }
+  // [month[letters][.] ][d{1,2}/]dddd
+  bool date() {
+    const size_t start = at_;
+    if (month()) {
+      while (at_ < text_.size() && std::isalpha(static_cast<unsigned char>(text_[at_]))) ++at_;
+      eat(".");
+      if (!eat(" ")) return reset(start);
+    }
+    const size_t before_day = at_;
+    if (!(digits(2) > 0 && eat("/"))) at_ = before_day;
+    const size_t year_at = at_;
+    if (digits(4) != 4 || (at_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[at_])))) {
+      return reset(start);
+    }
+    return at_ > year_at;
+  }
+  bool at_end() const { return at_ == text_.size(); }
+  size_t position() const { return at_; }
+  bool reset(size_t to) {
+    at_ = to;
+    return false;
+  }
+
+ private:
+  bool month() {
+    for (std::string_view m : {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                               "nov", "dec"}) {
+      if (eat(m)) return true;
+    }
+    return false;
+  }
+
+  std::string text_;
+  size_t at_ = 0;
+};
+
 // "2021 – present", "June 2019 - Mar 2021", "(2018–2021)", "2016".
 bool is_dates_line(const Line& line) {
   if (line.chars > 40 || line.bullet) return false;
-  static const std::regex dates(
-      "\\(?((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.? )?(\\d{1,2}/)?\\d{4}"
-      "( ?(-|\xE2\x80\x93|\xE2\x80\x94|to) ?(((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-      "[a-z]*\\.? )?(\\d{1,2}/)?\\d{4}|present|current|now|today))?\\)?",
-      std::regex::icase | std::regex::optimize);
-  return std::regex_match(line.text, dates);
+  std::string lower = line.text;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  DatesScanner scan(lower);
+  const bool parenthesis = scan.eat("(");
+  if (!scan.date()) return false;
+  const size_t after_first = scan.position();
+  scan.eat(" ");
+  if (scan.eat("-") || scan.eat("\xE2\x80\x93") || scan.eat("\xE2\x80\x94") || scan.eat("to")) {
+    scan.eat(" ");
+    if (!scan.date() && !scan.eat("present") && !scan.eat("current") && !scan.eat("now") &&
+        !scan.eat("today")) {
+      return false;
+    }
+  } else {
+    scan.reset(after_first);
+  }
+  if (parenthesis) scan.eat(")");
+  return scan.at_end();
 }
 
 class Layout {
