@@ -1,5 +1,6 @@
 // The Messages API stream as events: turns decoded SSE events into reply text, usage and
-// the stream's outcome, following shared/research/anthropic-api.md §3.
+// the stream's outcome, following the API's streaming guide
+// (https://docs.claude.com/en/docs/build-with-claude/streaming, "Event types").
 //
 // Text is taken only from `text_delta` deltas of blocks that started as `text` (thinking,
 // tool input, citations and unknown delta or block types are skipped). `ping` and unknown
