@@ -4,13 +4,10 @@
 #include "resume_chat/history.h"
 
 #include "resume_chat/reply_outcome.h"
+#include "resume_chat/text.h"
 
 namespace resume_chat {
 namespace {
-
-bool is_blank(const std::string& text) {
-  return text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
-}
 
 bool is_turn(const StoredMessage& row) {
   return (row.message_type == "user" || row.message_type == "assistant") && !row.superseded &&
