@@ -43,18 +43,14 @@ class ClaudeStream {
   const std::optional<ApiError>& error() const { return error_; }
   const Usage& usage() const { return usage_; }
   const std::string& stop_reason() const { return stop_reason_; }
-  const std::string& message_id() const { return message_id_; }
-  const std::string& text() const { return text_; }
-  bool sink_refused() const { return sink_refused_; }
 
  private:
   TextSink sink_;
   std::map<long, std::string> block_types_;  // content block index → type
   std::optional<ApiError> error_;
   Usage usage_;
-  std::string stop_reason_, message_id_, text_;
+  std::string stop_reason_;
   bool complete_ = false;
-  bool sink_refused_ = false;
 };
 
 // Parses an API error body {"type":"error","error":{"type":..,"message":..}}; empty fields
