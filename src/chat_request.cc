@@ -6,10 +6,10 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
-#include <cctype>
 #include <set>
 #include <vector>
 
+#include "resume_chat/text.h"
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
@@ -20,10 +20,6 @@ ChatRequestParse refuse(int status, std::string error) {
   result.status = status;
   result.error = std::move(error);
   return result;
-}
-
-bool is_blank(const std::string& text) {
-  return text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
 }
 
 // Tabs and line breaks are text; other C0 controls and DEL are not (PostgreSQL also cannot
@@ -117,11 +113,7 @@ class BodyHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, BodyH
 bool is_json_content_type(std::string_view content_type) {
   std::string_view media = content_type.substr(0, content_type.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  if (media.size() != 16) return false;
-  for (size_t i = 0; i < media.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(media[i])) != "application/json"[i]) return false;
-  }
-  return true;
+  return lower(media) == "application/json";
 }
 
 ChatRequestParse parse_chat_request(std::string_view content_type, std::string_view body,

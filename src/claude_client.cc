@@ -4,20 +4,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <cctype>
-
 #include "resume_chat/messages.h"
+#include "resume_chat/text.h"
 
 namespace resume_chat {
 namespace {
 
 constexpr size_t kMaxErrorBody = 64 * 1024;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.back() == '\r' || text.back() == '\n' || text.back() == ' ')) {
@@ -30,13 +23,8 @@ std::string_view trim(std::string_view text) {
 // "HTTP/1.1 200 OK", "HTTP/2 200": the status code, or 0.
 long parse_status_line(std::string_view line) {
   size_t space = line.find(' ');
-  if (space == std::string_view::npos || line.size() < space + 4) return 0;
-  long status = 0;
-  for (size_t i = space + 1; i < space + 4; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(line[i]))) return 0;
-    status = status * 10 + (line[i] - '0');
-  }
-  return status;
+  if (space == std::string_view::npos) return 0;
+  return static_cast<long>(parse_decimal(line.substr(space + 1, 3), 3).value_or(0));
 }
 
 }  // namespace
@@ -102,7 +90,7 @@ std::vector<std::string> api_header_lines(const ClaudeConfig& config) {
 }
 
 void ApiAttempt::on_header_line(std::string_view line) {
-  if (line.rfind("HTTP/", 0) == 0) {  // a new response (e.g. after 100 Continue)
+  if (starts_with(line, "HTTP/")) {  // a new response (e.g. after 100 Continue)
     status_ = parse_status_line(line);
     hints_ = RetryHints{};
     request_id_.clear();

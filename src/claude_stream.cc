@@ -72,10 +72,7 @@ bool ClaudeStream::on_event(const SseEvent& event) {
     return false;
   }
   if (type == "message_start") {
-    if (const Json* message = member(doc, "message")) {
-      message_id_ = string_member(*message, "id");
-      read_usage(member(*message, "usage"), usage_);
-    }
+    if (const Json* message = member(doc, "message")) read_usage(member(*message, "usage"), usage_);
   } else if (type == "content_block_start") {
     const Json* index = member(doc, "index");
     const Json* block = member(doc, "content_block");
@@ -89,11 +86,7 @@ bool ClaudeStream::on_event(const SseEvent& event) {
     if (string_member(*delta, "type") != "text_delta") return true;
     std::string text = string_member(*delta, "text");
     if (text.empty()) return true;
-    if (!sink_(text)) {  // not shown to anyone, so not part of the reply
-      sink_refused_ = true;
-      return false;
-    }
-    text_ += text;
+    if (!sink_(text)) return false;  // not shown to anyone, so not part of the reply
   } else if (type == "message_delta") {
     if (const Json* delta = member(doc, "delta")) {
       std::string reason = string_member(*delta, "stop_reason");

@@ -13,6 +13,7 @@
 #include "resume_chat/document_text.h"
 #include "resume_chat/dotenv.h"
 #include "resume_chat/invite_link.h"
+#include "resume_chat/text.h"
 #include "resume_chat/transcript.h"
 #include "resume_chat/utf8.h"
 
@@ -260,9 +261,9 @@ LinkArgs parse_link_args(const Args& args) {
         return parsed;
       }
       value = args[++i];
-    } else if (args[i].rfind("--expires=", 0) == 0) {
+    } else if (starts_with(args[i], "--expires=")) {
       value = args[i].substr(10);
-    } else if (args[i].rfind("--", 0) == 0) {
+    } else if (starts_with(args[i], "--")) {
       parsed.problem = "unknown option " + args[i];
       return parsed;
     } else {
@@ -285,7 +286,7 @@ LinkArgs parse_link_args(const Args& args) {
 std::string public_url(const EnvLookup& env) {
   std::string url = setting(env, "PUBLIC_URL");
   while (!url.empty() && url.back() == '/') url.pop_back();
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+  if (!starts_with(url, "http://") && !starts_with(url, "https://")) {
     print_err(url.empty() ? "PUBLIC_URL is not set: set it to the site's address, e.g. "
                             "https://chat.example.com"
                           : "PUBLIC_URL must start with http:// or https://");

@@ -9,6 +9,8 @@
 #include <initializer_list>
 #include <vector>
 
+#include "resume_chat/text.h"
+
 namespace resume_chat {
 namespace {
 
@@ -19,13 +21,9 @@ const char* const kSslModes[] = {"disable", "allow", "prefer", "require", "verif
                                  "verify-full"};
 
 std::optional<int> parse_int(const std::string& text) {
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  int value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
+  std::optional<int64_t> value = parse_decimal(text, 9);
+  if (!value) return std::nullopt;
+  return static_cast<int>(*value);
 }
 
 class Reader {
@@ -219,8 +217,8 @@ ConfigResult load_config(const EnvLookup& env) {
             " characters: make one with `openssl rand -hex 32`");
   }
   config.daily_token_budget = in.number("DAILY_TOKEN_BUDGET", 0, 0, 999999999);
-  if (config.anthropic_base_url.rfind("http://", 0) != 0 &&
-      config.anthropic_base_url.rfind("https://", 0) != 0) {
+  if (!starts_with(config.anthropic_base_url, "http://") &&
+      !starts_with(config.anthropic_base_url, "https://")) {
     in.fail("ANTHROPIC_BASE_URL must start with http:// or https://");
   }
   if (!in.error().empty()) return {std::nullopt, in.error()};

@@ -13,14 +13,11 @@
 #include "resume_chat/document_readers.h"
 #include "resume_chat/reader_limits.h"
 #include "resume_chat/reader_sandbox.h"
+#include "resume_chat/text.h"
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
 namespace {
-
-bool starts_with(std::string_view bytes, std::string_view magic) {
-  return bytes.substr(0, magic.size()) == magic;
-}
 
 ExtractedText refused(std::string reason) {
   ExtractedText result;

@@ -119,45 +119,11 @@ FcgiConnection::Drain FcgiConnection::drain() {
   return Drain::kDone;
 }
 
-bool FcgiConnection::drain_within(std::chrono::milliseconds stall) {
-  for (;;) {
-    switch (drain()) {
-      case Drain::kDone: return true;
-      case Drain::kGone: return false;
-      case Drain::kBlocked: break;
-    }
-    pollfd writable{fd_, POLLOUT, 0};
-    int ready = poll(&writable, 1, static_cast<int>(stall.count()));
-    if (ready == 0 || (ready > 0 && (writable.revents & (POLLERR | POLLHUP | POLLNVAL)))) {
-      gone_ = true;
-      return false;
-    }
-  }
-}
-
 bool FcgiConnection::peer_closed() {
   if (gone_ || fd_ < 0) return true;
   pollfd peer{fd_, POLLRDHUP, 0};
   if (poll(&peer, 1, 0) == 1 && (peer.revents & (POLLRDHUP | POLLHUP | POLLERR))) gone_ = true;
   return gone_;
-}
-
-void FcgiConnection::close_gracefully(std::chrono::milliseconds linger) {
-  if (fd_ < 0) return;
-  if (!gone_ && ::shutdown(fd_, SHUT_WR) == 0) {
-    const auto until = std::chrono::steady_clock::now() + linger;
-    char discard[512];
-    for (;;) {
-      ssize_t n = ::recv(fd_, discard, sizeof(discard), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
-      if (n > 0) continue;
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
-      pollfd readable{fd_, POLLIN, 0};
-      if (left.count() <= 0 || poll(&readable, 1, static_cast<int>(left.count())) <= 0) break;
-    }
-  }
-  close_now();
 }
 
 void FcgiConnection::half_close() {

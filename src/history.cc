@@ -1,15 +1,13 @@
-// History formatting (the rules are the API's: shared/research/anthropic-api.md §1.3) and
-// the token budget on what each request re-sends.
+// History formatting and the token budget on what each request re-sends. The rules are the
+// API's 400s a stored chat could trip: the first message must be the user's, no message may
+// be empty or whitespace-only, an assistant message last would be a prefill (history.h).
 #include "resume_chat/history.h"
 
 #include "resume_chat/reply_outcome.h"
+#include "resume_chat/text.h"
 
 namespace resume_chat {
 namespace {
-
-bool is_blank(const std::string& text) {
-  return text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
-}
 
 bool is_turn(const StoredMessage& row) {
   return (row.message_type == "user" || row.message_type == "assistant") && !row.superseded &&

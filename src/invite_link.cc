@@ -1,29 +1,14 @@
-// Signing and checking invitation links (OpenSSL HMAC-SHA256, CRYPTO_memcmp).
+// Signing and checking invitation links (HMAC-SHA256, constant-time compare: hmac.h).
 #include "resume_chat/invite_link.h"
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <ctime>
 
+#include "resume_chat/hmac.h"
 #include "resume_chat/session_token.h"
+#include "resume_chat/text.h"
 #include "resume_chat/url.h"
 
 namespace resume_chat {
-namespace {
-
-std::optional<int64_t> parse_whole(std::string_view digits, size_t max_digits) {
-  if (digits.empty() || digits.size() > max_digits) return std::nullopt;
-  int64_t value = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
-
-}  // namespace
 
 // A domain-separated message, so a link's MAC can never pass for a session token's even
 // if an operator gave both the same secret.
@@ -32,11 +17,7 @@ std::string LinkSigner::mac(std::string_view name, int64_t expires) const {
   message.append(name);
   message += '\n';
   message += std::to_string(expires);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  return std::string(reinterpret_cast<char*>(digest), length);
+  return hmac_sha256(secret_, message);
 }
 
 std::string LinkSigner::query(std::string_view name, int64_t expires) const {
@@ -49,12 +30,11 @@ LinkSigner::Verified LinkSigner::verify(std::string_view raw_query, std::string_
   auto exp = query_param(raw_query, "exp");
   auto sig = query_param(raw_query, "sig");
   if (!exp && !sig) return {Verdict::kMissing, 0};
-  auto expires = parse_whole(exp.value_or(""), 12);
+  auto expires = parse_decimal(exp.value_or(""), 12);
   auto given = base64url_decode(sig.value_or(""));
   if (!expires || !given) return {Verdict::kInvalid, 0};
   std::string expected = mac(name, *expires);
-  if (given->size() != expected.size() ||
-      CRYPTO_memcmp(given->data(), expected.data(), expected.size()) != 0) {
+  if (!same_mac(*given, expected)) {
     return {Verdict::kInvalid, 0};
   }
   return {now >= *expires ? Verdict::kExpired : Verdict::kValid, *expires};
@@ -71,7 +51,7 @@ std::optional<int64_t> parse_duration(std::string_view text) {
     case 'w': unit = 7 * 24 * 3600; break;
     default: return std::nullopt;
   }
-  auto count = parse_whole(text.substr(0, text.size() - 1), 9);
+  auto count = parse_decimal(text.substr(0, text.size() - 1), 9);
   if (!count || *count == 0 || *count > kMaxLinkDurationS / unit) return std::nullopt;
   return *count * unit;
 }

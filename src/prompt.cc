@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "resume_chat/mustache.h"
+#include "resume_chat/text.h"
 
 namespace resume_chat {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 std::string file_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 bool climbs(const std::string& path) {
-  return path == ".." || path.rfind("../", 0) == 0 || path.find("/../") != std::string::npos ||
+  return path == ".." || starts_with(path, "../") || path.find("/../") != std::string::npos ||
          (path.size() >= 3 && path.compare(path.size() - 3, 3, "/..") == 0);
 }
 
@@ -26,7 +27,7 @@ std::string public_template_path(const std::string& path, const std::string& wor
   if (path.empty() || path.front() != '/') return climbs(path) ? file_name(path) : path;
   std::string base = working_dir;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
-  if (base.size() > 1 && path.size() > base.size() + 1 && path.compare(0, base.size(), base) == 0 &&
+  if (base.size() > 1 && path.size() > base.size() + 1 && starts_with(path, base) &&
       path[base.size()] == '/') {
     std::string relative = path.substr(base.size() + 1);
     if (!climbs(relative)) return relative;

@@ -1,19 +1,15 @@
-// The SDKs' retry rules and backoff (anthropic-api.md §4).
+// The SDKs' retry rules and backoff (retry_policy.h).
 #include "resume_chat/retry_policy.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 
+#include "resume_chat/text.h"
+
 namespace resume_chat {
 namespace {
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 // A number of seconds (or ms), or an HTTP date for retry-after; -1 if unusable.
 double parse_delay_seconds(const std::string& text, bool allow_date) {

@@ -1,12 +1,12 @@
-// Session UUIDs and signed session tokens (OpenSSL HMAC-SHA256, constant-time compare).
+// Session UUIDs and signed session tokens (HMAC-SHA256, constant-time compare: hmac.h).
 #include "resume_chat/session_token.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <vector>
+
+#include "resume_chat/hmac.h"
+#include "resume_chat/text.h"
 
 namespace resume_chat {
 namespace {
@@ -55,15 +55,6 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
   return parts;
 }
 
-std::optional<int64_t> parse_seconds(std::string_view s) {
-  if (s.empty() || s.size() > 12) return std::nullopt;
-  int64_t value = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
 
 }  // namespace
 
@@ -116,11 +107,7 @@ SessionSigner::SessionSigner(std::string secret, int64_t max_age_s)
     : secret_(std::move(secret)), max_age_s_(max_age_s) {}
 
 std::string SessionSigner::mac(std::string_view payload) const {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), digest, &length);
-  return std::string(reinterpret_cast<char*>(digest), length);
+  return hmac_sha256(secret_, payload);
 }
 
 std::string SessionSigner::sign(const Session& session) const {
@@ -138,15 +125,14 @@ SessionSigner::Verified SessionSigner::verify(std::string_view token, int64_t no
   const bool with_expiry = parts.size() == 6 && parts[0] == "v2";
   if (!with_expiry && (parts.size() != 5 || parts[0] != "v1")) return result;
   if (!is_canonical_uuid(parts[1])) return result;
-  auto issued = parse_seconds(parts[2]);
-  std::optional<int64_t> expires = with_expiry ? parse_seconds(parts[3]) : int64_t{0};
+  auto issued = parse_decimal(parts[2], 12);
+  std::optional<int64_t> expires = with_expiry ? parse_decimal(parts[3], 12) : int64_t{0};
   auto name = base64url_decode(parts[with_expiry ? 4 : 3]);
   auto given_mac = base64url_decode(parts.back());
   if (!issued || !expires || (with_expiry && *expires == 0) || !name || !given_mac) return result;
   std::string_view payload = token.substr(0, token.size() - parts.back().size() - 1);
   std::string expected = mac(payload);
-  if (given_mac->size() != expected.size() ||
-      CRYPTO_memcmp(given_mac->data(), expected.data(), expected.size()) != 0) {
+  if (!same_mac(*given_mac, expected)) {
     result.verdict = Verdict::kBadSignature;
     return result;
   }

@@ -9,11 +9,6 @@
 
 using namespace resume_chat;
 
-BOOST_AUTO_TEST_CASE(every_kind_of_token_counts) {
-  TokenCounts counts{100, 20, 3000, 400};
-  BOOST_TEST(counts.total() == 3520);
-}
-
 BOOST_AUTO_TEST_CASE(waits_are_described_in_hours_and_minutes) {
   BOOST_TEST(describe_wait(0) == "under a minute");
   BOOST_TEST(describe_wait(59) == "under a minute");

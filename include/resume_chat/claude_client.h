@@ -76,8 +76,6 @@ class ApiAttempt {
 
   long http_status() const { return status_; }
   const RetryHints& hints() const { return hints_; }
-  const std::string& request_id() const { return request_id_; }
-  bool sink_refused() const { return stream_.sink_refused(); }
 
   // The outcome once the transfer has ended with libcurl's `transfer_error` ("" for
   // CURLE_OK); `timed_out` when our idle or total timeout ended it.

@@ -1,5 +1,6 @@
 // The Messages API stream as events: turns decoded SSE events into reply text, usage and
-// the stream's outcome, following shared/research/anthropic-api.md §3.
+// the stream's outcome, following the API's streaming guide
+// (https://docs.claude.com/en/docs/build-with-claude/streaming, "Event types").
 //
 // Text is taken only from `text_delta` deltas of blocks that started as `text` (thinking,
 // tool input, citations and unknown delta or block types are skipped). `ping` and unknown
@@ -42,18 +43,14 @@ class ClaudeStream {
   const std::optional<ApiError>& error() const { return error_; }
   const Usage& usage() const { return usage_; }
   const std::string& stop_reason() const { return stop_reason_; }
-  const std::string& message_id() const { return message_id_; }
-  const std::string& text() const { return text_; }
-  bool sink_refused() const { return sink_refused_; }
 
  private:
   TextSink sink_;
   std::map<long, std::string> block_types_;  // content block index → type
   std::optional<ApiError> error_;
   Usage usage_;
-  std::string stop_reason_, message_id_, text_;
+  std::string stop_reason_;
   bool complete_ = false;
-  bool sink_refused_ = false;
 };
 
 // Parses an API error body {"type":"error","error":{"type":..,"message":..}}; empty fields

@@ -31,6 +31,8 @@ struct Config {
   int claude_max_tokens = 2048;
   int claude_idle_timeout_s = 60;
   DatabaseConfig database;
+  // APP_PORT is nginx's port (scripts/lib/stack.sh, docker/entrypoint), never the worker's:
+  // the worker only validates it, so a typo stops start-up with a clear error.
   int app_port = 7860;
   std::string fcgi_socket = "127.0.0.1:9000";  // unix path, or host:port; fd 0 wins if inherited
   // FCGI_WEB_SERVER_ADDRS (comma-separated IPs): the only TCP peers served; required when

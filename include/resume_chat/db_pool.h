@@ -59,7 +59,7 @@ class DbLease {
   // Runs one parameterized statement with the pool's statement timeout (exec_params).
   PgResultPtr exec(const char* sql, const std::vector<std::string>& params) const;
   // Runs several in one round trip and one transaction (exec_pipeline); a result per
-  // statement, null for those not run after one failed.
+  // statement, not OK (PGRES_PIPELINE_ABORTED, or null) for those not run after one failed.
   std::vector<PgResultPtr> exec_all(const std::vector<Statement>& statements) const;
   const std::string& error() const { return error_; }  // why acquisition failed
 
@@ -121,7 +121,8 @@ class DbPool {
 
 // Runs `statements` as one pipeline closed by one Sync: one round trip, one implicit
 // transaction (a failure rolls back every statement), each with the statement timeout as
-// exec_params sets it. A result per statement; after a failure, the rest are null.
+// exec_params sets it. A result per statement; after a failure the rest are not OK: the
+// server's PGRES_PIPELINE_ABORTED, or null when the connection broke or a send failed.
 std::vector<PgResultPtr> exec_pipeline(PGconn* conn, const std::vector<Statement>& statements,
                                        int statement_timeout_ms = 0);
 

@@ -11,7 +11,6 @@
 #ifndef RESUME_CHAT_FCGI_CONNECTION_H_
 #define RESUME_CHAT_FCGI_CONNECTION_H_
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,7 +31,6 @@ class FcgiConnection {
   FcgiConnection(const FcgiConnection&) = delete;
   FcgiConnection& operator=(const FcgiConnection&) = delete;
 
-  bool is_open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
   bool gone() const { return gone_; }  // a write failed or the peer closed
   size_t pending() const { return pending_.size() - sent_; }
@@ -48,18 +46,12 @@ class FcgiConnection {
 
   // Writes what the socket takes now, without blocking.
   Drain drain();
-  // Writes everything pending, waiting while the socket is full; false if the peer is gone
-  // or nothing could be written for `stall`. For threads that may block.
-  bool drain_within(std::chrono::milliseconds stall);
   // True once nginx has closed its end (the browser left). Costs a poll(2).
   bool peer_closed();
-  // Half-closes, reads what nginx still sends until it closes too (at most `linger`), and
-  // closes: closing with unread input would reset a TCP connection, and nginx could then
-  // drop the response's last bytes.
-  void close_gracefully(std::chrono::milliseconds linger);
-  // The same without waiting, for an event loop: half_close() once everything is written,
+  // The end of a connection, for an event loop: half_close() once everything is written,
   // then read_to_end() whenever the socket is readable, until it returns true (the peer has
-  // closed, or failed), then close().
+  // closed, or failed), then close(). Closing with unread input would reset a TCP
+  // connection, and nginx could then drop the response's last bytes.
   void half_close();
   bool read_to_end();
   void close() { close_now(); }

@@ -1,5 +1,6 @@
 // When a request to the Messages API is tried again, and after how long: the official SDKs'
-// rules (shared/research/anthropic-api.md §4) as pure functions, tested as a table.
+// rules (anthropic-sdk-python `_base_client.py`, anthropic-sdk-typescript `client.ts`) as pure
+// functions, tested as a table. docs/architecture.md "Failure behaviour" has what a reader sees.
 //
 // Retried: no response at all (connect, DNS, TLS, silence before the headers), and the
 // statuses 408, 409, 429 and >= 500 — with `x-should-retry` deciding first when the API

@@ -24,7 +24,6 @@ namespace resume_chat {
 
 struct TokenCounts {
   int64_t input = 0, output = 0, cache_read = 0, cache_creation = 0;
-  int64_t total() const { return input + output + cache_read + cache_creation; }
 };
 
 struct DailyUsage {

@@ -21,10 +21,21 @@
 // without a write, retry backoff (retry_policy.h), a reader that takes nothing for 30 s,
 // late_event() for a conclusion that takes long, and the last event's stall and linger.
 //
-// The reply's nouns: a ReplyStream (the owner's object, with the browser's connection and
-// the Reply) lives from submit() to hooks.closed; the engine's Transfer wraps it while the
-// engine owns it; an ApiAttempt is one HTTP exchange with the API (several on retries), and
-// its ClaudeStream decodes that exchange's events into text. The engine alone writes Reply.
+// The reply's nouns, outermost first:
+//   - ReplyStream: one reply from submit() to hooks.closed: the browser's connection, the
+//     request body and the Reply. Owned by whoever holds the unique_ptr: the owner, then
+//     the engine (submit() to hooks.closed), then the owner again.
+//   - ChatStream (chat_route.cc): the /chat route's ReplyStream, adding the session, the
+//     reply's id, the budget reservation and the log line. Read by the owner's hooks.
+//   - Transfer (upstream_engine.cc): the engine's state for one ReplyStream while it holds
+//     it: the curl handle, retries, timers, text marks. The event thread's alone.
+//   - ApiAttempt (claude_client.h): one HTTP exchange with the API, several on retries;
+//     owned by its Transfer. ClaudeStream (claude_stream.h), inside it, decodes that
+//     exchange's events and hands each piece of text to the engine; it keeps none.
+//   - Reply (claude_client.h): what the API's part came to: status, text, usage, errors.
+//     Written only on the event thread, by the engine (its text, retries, cancellation) and
+//     by ApiAttempt::classify, which the engine calls; read by the owner after ended. The
+//     reply's text is held once, in Reply::text.
 #ifndef RESUME_CHAT_UPSTREAM_ENGINE_H_
 #define RESUME_CHAT_UPSTREAM_ENGINE_H_
 
