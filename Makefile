@@ -126,7 +126,7 @@ test:
 SAN_ASAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN_TSAN := -O1 -g -fsanitize=thread
 # Unit tests of the parts that threads share: run again under TSan.
-THREADED_TESTS := upstream_engine_test stream_registry_test fcgi_connection_test fcgi_server_test \
+THREADED_TESTS := claude_engine_test stream_registry_test fcgi_connection_test fcgi_server_test \
                   reply_writer_test
 check-sanitize:
 	$(MAKE) $(ASSETS)/static/manifest build/bench/loadgen

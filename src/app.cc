@@ -8,7 +8,7 @@
 
 #include "resume_chat/chat_store.h"
 #include "resume_chat/log.h"
-#include "resume_chat/messages.h"
+#include "resume_chat/user_texts.h"
 #include "resume_chat/url.h"
 
 namespace resume_chat {
@@ -40,7 +40,7 @@ ClaudeConfig claude_config(const Config& config) {
 }
 
 App::App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt,
-         std::unique_ptr<UpstreamEngine> engine)
+         std::unique_ptr<ClaudeEngine> engine)
     : config_(std::move(config)),
       pool_(pool),
       documents_(std::chrono::milliseconds(config_.document_cache_ms)),
@@ -67,7 +67,7 @@ App::~App() {
 
 // Every request ends with one JSON log line and one count in /metrics, whatever happened;
 // a stream's come when it ends (finish_stream).
-void App::handle(Exchange& exchange) {
+void App::handle(FcgiExchange& exchange) {
   const std::string_view route = route_label(exchange.path());
   LogLine log("info");
   log.add("route", route).add("method", exchange.method()).add("request_id", exchange.request_id());
@@ -120,19 +120,19 @@ void App::drain(std::chrono::seconds grace, std::chrono::steady_clock::time_poin
   engine_->stop();
 }
 
-void App::send_plain(Exchange& exchange, int status, const std::string& text,
+void App::send_plain(FcgiExchange& exchange, int status, const std::string& text,
                      const Headers& extra) {
   Headers headers{{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-store"}};
   headers.insert(headers.end(), extra.begin(), extra.end());
   exchange.respond(status, std::move(headers), text + "\n");
 }
 
-void App::send_page(Exchange& exchange, int status, const PageModel& model) {
+void App::send_page(FcgiExchange& exchange, int status, const PageModel& model) {
   exchange.respond(status, {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}},
                    page_.render(model));
 }
 
-void App::handle_page(Exchange& exchange, LogLine& log) {
+void App::handle_page(FcgiExchange& exchange, LogLine& log) {
   if (exchange.method() != "GET" && exchange.method() != "HEAD") {
     send_plain(exchange, 405, "Method not allowed: use GET", {{"Allow", "GET, HEAD"}});
     return;
@@ -197,7 +197,7 @@ DocumentLookup App::find_document(const std::string& name) {
 }
 
 // For load balancers and supervisors: up, and the database answers.
-void App::handle_health(Exchange& exchange, LogLine& log) {
+void App::handle_health(FcgiExchange& exchange, LogLine& log) {
   std::string error = test_connection(pool_);
   if (!error.empty()) log.add("db_error", error);
   exchange.respond(error.empty() ? 200 : 503,
@@ -207,7 +207,7 @@ void App::handle_health(Exchange& exchange, LogLine& log) {
 }
 
 // Prometheus scrapes this; nginx serves it to local addresses only (locations.conf.in).
-void App::handle_metrics(Exchange& exchange) {
+void App::handle_metrics(FcgiExchange& exchange) {
   MetricsGauges gauges;
   gauges.streams_in_flight = streams_.in_flight();
   gauges.stream_capacity = streams_.capacity();

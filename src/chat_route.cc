@@ -15,7 +15,7 @@
 #include "resume_chat/chat_store.h"
 #include "resume_chat/history.h"
 #include "resume_chat/log.h"
-#include "resume_chat/messages.h"
+#include "resume_chat/user_texts.h"
 #include "resume_chat/reply_outcome.h"
 
 namespace resume_chat {
@@ -26,7 +26,7 @@ const char* const kNoStore = "no-store, no-transform";
 constexpr int64_t kBytesPerTokenCeiling = 4;
 
 // A refusal before streaming: the status plus the same `error` event the stream would send.
-void refuse(Exchange& exchange, int status, const std::string& text, const Headers& extra = {}) {
+void refuse(FcgiExchange& exchange, int status, const std::string& text, const Headers& extra = {}) {
   Headers headers{{"Content-Type", kEventStreamType}, {"Cache-Control", kNoStore}};
   headers.insert(headers.end(), extra.begin(), extra.end());
   exchange.respond(status, std::move(headers), error_event(text));
@@ -127,7 +127,7 @@ void log_reply(LogLine& log, const ReplyStream& stream, ReplyOutcome outcome, co
 
 }  // namespace
 
-bool App::handle_chat(Exchange& exchange, LogLine& log) {
+bool App::handle_chat(FcgiExchange& exchange, LogLine& log) {
   if (exchange.method() != "POST") {
     refuse(exchange, 405, "Error: Use POST to send a chat message.", {{"Allow", "POST"}});
     return false;
@@ -179,7 +179,7 @@ bool App::handle_chat(Exchange& exchange, LogLine& log) {
   return start_stream(exchange, session, *parsed.request, std::move(*admission.ticket), log);
 }
 
-bool App::start_stream(Exchange& exchange, const Session& session, const ChatRequest& request,
+bool App::start_stream(FcgiExchange& exchange, const Session& session, const ChatRequest& request,
                        StreamRegistry::Ticket ticket, LogLine& log) {
   auto stream = std::make_unique<ChatStream>();
   stream->reply_uuid = new_uuid4();

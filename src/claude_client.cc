@@ -4,7 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "resume_chat/messages.h"
+#include "resume_chat/user_texts.h"
 #include "resume_chat/text.h"
 
 namespace resume_chat {

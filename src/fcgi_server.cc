@@ -534,7 +534,7 @@ bool read_request(FCGX_Request& request, int fd) {
 }
 
 void serve_thread(Dispatcher& dispatcher, ReadDeadlines& deadlines,
-                  const std::function<void(Exchange&)>& handler) {
+                  const std::function<void(FcgiExchange&)>& handler) {
   FCGX_Request request;
   FCGX_InitRequest(&request, -1, 0);
   for (int connection; (connection = dispatcher.take()) >= 0;) {
@@ -542,7 +542,7 @@ void serve_thread(Dispatcher& dispatcher, ReadDeadlines& deadlines,
     // its deadline entry (if any) is left to expire.
     if (!read_request(request, connection)) continue;
     {
-      Exchange exchange(request, [&deadlines, connection] { deadlines.disarm(connection); });
+      FcgiExchange exchange(request, [&deadlines, connection] { deadlines.disarm(connection); });
       handler(exchange);
     }
     deadlines.disarm(connection);
@@ -613,7 +613,7 @@ void FcgiServer::stop_listening() {
   owns_fd_ = false;
 }
 
-void FcgiServer::serve(int threads, const std::function<void(Exchange&)>& handler,
+void FcgiServer::serve(int threads, const std::function<void(FcgiExchange&)>& handler,
                        const std::function<void()>& on_stop) {
   Dispatcher dispatcher;
   ReadDeadlines deadlines;

@@ -3,7 +3,7 @@
 
 #include <sys/resource.h>
 
-#include "resume_chat/upstream_engine.h"
+#include "resume_chat/claude_engine.h"
 
 namespace resume_chat {
 namespace {
@@ -14,7 +14,7 @@ long fixed_needs(const Config& config) { return config.threads + config.database
 }  // namespace
 
 long descriptors_needed(const Config& config, long capacity) {
-  return capacity + UpstreamEngine::api_connections(config.anthropic_base_url, capacity) +
+  return capacity + ClaudeEngine::api_connections(config.anthropic_base_url, capacity) +
          fixed_needs(config);
 }
 

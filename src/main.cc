@@ -20,7 +20,7 @@
 #include "resume_chat/file_limit.h"
 #include "resume_chat/log.h"
 #include "resume_chat/mustache.h"
-#include "resume_chat/upstream_engine.h"
+#include "resume_chat/claude_engine.h"
 #include "resume_chat/schema.h"
 
 using namespace resume_chat;
@@ -60,7 +60,7 @@ std::string check_database(DbPool& pool, const Config& config) {
          database_hint(config);
 }
 
-std::string check_anthropic(UpstreamEngine& engine, const Config& config) {
+std::string check_anthropic(ClaudeEngine& engine, const Config& config) {
   KeyCheck check = engine.check_api_key(std::chrono::seconds(5));
   switch (check.status) {
     case KeyStatus::kValid:
@@ -92,8 +92,8 @@ int serve(const Config& config, const StreamCapacity& capacity) {
     return fail(kDatabase, error);
   }
   const ClaudeConfig claude = claude_config(config);
-  auto engine = std::make_unique<UpstreamEngine>(
-      claude, UpstreamEngine::limits_for(claude, config.stream_capacity));
+  auto engine = std::make_unique<ClaudeEngine>(
+      claude, ClaudeEngine::limits_for(claude, config.stream_capacity));
   if (auto error = check_schema(pool); !error.empty()) return fail(kDatabase, error);
   if (auto error = engine->start(); !error.empty()) return fail(kAnthropic, error);
   if (auto error = check_anthropic(*engine, config); !error.empty()) return fail(kAnthropic, error);
@@ -118,7 +118,7 @@ int serve(const Config& config, const StreamCapacity& capacity) {
   LogLine("info").add("msg", "ready").add("listen", server.endpoint())
       .add("threads", config.threads).add("stream_capacity", config.stream_capacity)
       .add("open_files_limit", capacity.open_files_limit).add("model", config.claude_model).emit();
-  server.serve(config.threads, [&app](Exchange& exchange) { app.handle(exchange); }, nullptr);
+  server.serve(config.threads, [&app](FcgiExchange& exchange) { app.handle(exchange); }, nullptr);
   // No request is in progress now. Streams in flight get the grace period, then end as
   // `shutdown`; every reply is stored before the supervisor's kill (STOP_TIMEOUT_S).
   const auto kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(config.stop_timeout_s);

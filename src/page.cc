@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "resume_chat/document_layout.h"
-#include "resume_chat/messages.h"
+#include "resume_chat/user_texts.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/utf8.h"
 

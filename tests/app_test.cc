@@ -51,7 +51,7 @@ struct World {
     auto page = PageRenderer::load("templates");
     BOOST_REQUIRE(page);
     Config config = app_config();
-    auto engine = std::make_unique<UpstreamEngine>(claude_config(config));
+    auto engine = std::make_unique<ClaudeEngine>(claude_config(config));
     BOOST_REQUIRE(engine->start().empty());
     app = std::make_unique<App>(config, pool, *page, prompt, std::move(engine));
   }
@@ -85,7 +85,7 @@ struct Request {
       shutdown(fds[1], SHUT_WR);
     });
     {
-      Exchange exchange(request);
+      FcgiExchange exchange(request);
       app.handle(exchange);
     }
     FCGX_Finish_r(&request);
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(the_app_can_go_with_a_stream_open) {
   const std::string body = chat_body(new_uuid4(), "[sim:slow] take your time");
   Request chat(chat_params(body), body);
   {
-    Exchange exchange(chat.request);
+    FcgiExchange exchange(chat.request);
     world->app->handle(exchange);
   }
   FCGX_Finish_r(&chat.request);

@@ -9,7 +9,7 @@
 
 
 #include "resume_chat/claude_client.h"
-#include "resume_chat/messages.h"
+#include "resume_chat/user_texts.h"
 #include "support/recorded.h"
 
 using namespace resume_chat;

@@ -49,12 +49,12 @@ std::string free_tcp_endpoint() {
   return "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
 }
 
-void serve_path(Exchange& exchange) {
+void serve_path(FcgiExchange& exchange) {
   exchange.respond(200, {{"Content-Type", "text/plain"}}, "served " + exchange.path());
 }
 
 // Reads the body, then says how that went and how long it took.
-void serve_body(Exchange& exchange) {
+void serve_body(FcgiExchange& exchange) {
   std::string body;
   const BodyStatus status = exchange.read_body(1 << 20, body);
   exchange.respond(200, {{"Content-Type", "text/plain"}},
@@ -68,7 +68,7 @@ void serve_body(Exchange& exchange) {
 class Serving {
  public:
   explicit Serving(const std::string& endpoint,
-                   std::function<void(Exchange&)> handler = serve_path,
+                   std::function<void(FcgiExchange&)> handler = serve_path,
                    std::vector<std::string> web_servers = {})
       : endpoint_(endpoint), handler_(std::move(handler)) {
     BOOST_REQUIRE(server_.listen(endpoint, web_servers).empty());
@@ -88,7 +88,7 @@ class Serving {
 
  private:
   std::string endpoint_;
-  std::function<void(Exchange&)> handler_;
+  std::function<void(FcgiExchange&)> handler_;
   bool terminated_ = false;
   FcgiServer server_;
   std::thread thread_;

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "resume_chat/html.h"
-#include "resume_chat/messages.h"
+#include "resume_chat/user_texts.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/page.h"
 #include "resume_chat/prompt.h"

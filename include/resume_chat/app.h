@@ -28,7 +28,7 @@
 #include "resume_chat/config.h"
 #include "resume_chat/db_pool.h"
 #include "resume_chat/document_cache.h"
-#include "resume_chat/exchange.h"
+#include "resume_chat/fcgi_exchange.h"
 #include "resume_chat/invite_link.h"
 #include "resume_chat/log.h"
 #include "resume_chat/metrics.h"
@@ -38,7 +38,7 @@
 #include "resume_chat/session_token.h"
 #include "resume_chat/stream_registry.h"
 #include "resume_chat/token_budget.h"
-#include "resume_chat/upstream_engine.h"
+#include "resume_chat/claude_engine.h"
 
 namespace resume_chat {
 
@@ -52,11 +52,11 @@ class App {
   // Takes the engine, started (the startup check has used it), and owns it from here: its
   // hooks are this App's, and it stops before anything they use is destroyed.
   App(Config config, DbPool& pool, PageRenderer page, PromptTemplate& prompt,
-      std::unique_ptr<UpstreamEngine> engine);
+      std::unique_ptr<ClaudeEngine> engine);
   ~App();
 
   // Request threads.
-  void handle(Exchange& exchange);
+  void handle(FcgiExchange& exchange);
 
   // On SIGTERM, once no new request can arrive: streams in flight get `grace` to finish, then
   // end as `shutdown`; every reply is stored (in one or a few statements) and every stream
@@ -64,16 +64,16 @@ class App {
   void drain(std::chrono::seconds grace, std::chrono::steady_clock::time_point kill_at);
 
  private:
-  void handle_page(Exchange& exchange, LogLine& log);
+  void handle_page(FcgiExchange& exchange, LogLine& log);
   DocumentLookup find_document(const std::string& name);  // through documents_
   // True when the request became a stream: its log line and count come at its end.
-  bool handle_chat(Exchange& exchange, LogLine& log);
-  bool start_stream(Exchange& exchange, const Session& session, const ChatRequest& request,
+  bool handle_chat(FcgiExchange& exchange, LogLine& log);
+  bool start_stream(FcgiExchange& exchange, const Session& session, const ChatRequest& request,
                     StreamRegistry::Ticket ticket, LogLine& log);
-  void handle_health(Exchange& exchange, LogLine& log);
-  void handle_metrics(Exchange& exchange);
-  void send_page(Exchange& exchange, int status, const PageModel& model);
-  void send_plain(Exchange& exchange, int status, const std::string& text,
+  void handle_health(FcgiExchange& exchange, LogLine& log);
+  void handle_metrics(FcgiExchange& exchange);
+  void send_page(FcgiExchange& exchange, int status, const PageModel& model);
+  void send_plain(FcgiExchange& exchange, int status, const std::string& text,
                   const Headers& extra = {});
 
   void abandon(ChatStream& stream);
@@ -92,7 +92,7 @@ class App {
   Metrics metrics_;
   StreamRegistry streams_;
   ReplyWriter writer_;
-  std::unique_ptr<UpstreamEngine> engine_;  // stopped first in ~App: its hooks use the above
+  std::unique_ptr<ClaudeEngine> engine_;  // stopped first in ~App: its hooks use the above
 };
 
 }  // namespace resume_chat

@@ -1,7 +1,7 @@
 // The seed's chat_service, the Messages API's side of a reply: the request body and headers,
 // one HTTP attempt read from its raw header lines and body bytes (SSE for a 200, a JSON
 // error otherwise), and the reply's outcome. No I/O here: the upstream engine
-// (upstream_engine.h) moves the bytes; this decides what they mean.
+// (claude_engine.h) moves the bytes; this decides what they mean.
 #ifndef RESUME_CHAT_CLAUDE_CLIENT_H_
 #define RESUME_CHAT_CLAUDE_CLIENT_H_
 

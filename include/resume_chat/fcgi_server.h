@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "resume_chat/exchange.h"
+#include "resume_chat/fcgi_exchange.h"
 
 namespace resume_chat {
 
@@ -46,7 +46,7 @@ class FcgiServer {
 
   // Runs `threads` workers calling `handler` until a termination signal; then drains.
   // `on_stop` runs once, right after the signal, before waiting for requests in flight.
-  void serve(int threads, const std::function<void(Exchange&)>& handler,
+  void serve(int threads, const std::function<void(FcgiExchange&)>& handler,
              const std::function<void()>& on_stop);
 
  private:

@@ -1,5 +1,5 @@
 // Open files for the stream capacity. Every stream holds its FastCGI connection open, plus
-// its share of the engine's connections to the API (UpstreamEngine::api_connections), so the
+// its share of the engine's connections to the API (ClaudeEngine::api_connections), so the
 // capacity needs file descriptors: the soft limit is raised to the hard one at start, an
 // explicit STREAM_CAPACITY that still cannot fit stops the worker, and the default capacity
 // is lowered to what fits (a container runtime's hard limit of 1024, say), with a warning.

@@ -2,7 +2,7 @@
 // whose other end plays nginx: replies in every wire format, broken streams, retries only
 // where the SDKs retry, the idle timeout, a reader that leaves or stops reading, shutdown,
 // and many streams at once on one event thread.
-#define BOOST_TEST_MODULE upstream_engine
+#define BOOST_TEST_MODULE claude_engine
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "resume_chat/upstream_engine.h"
+#include "resume_chat/claude_engine.h"
 #include "support/work_queue.h"
 #include "support/fcgi_records.h"
 #include "support/simulator.h"
@@ -92,12 +92,12 @@ class Harness {
   }
 
   Run ask(const std::string& message) { return next(submit(message)); }
-  UpstreamEngine& engine() { return engine_; }
+  ClaudeEngine& engine() { return engine_; }
 
  private:
   ClaudeConfig config_;
   test_support::WorkQueue<std::unique_ptr<ReplyStream>> ended_;
-  UpstreamEngine engine_;
+  ClaudeEngine engine_;
 };
 
 }  // namespace
@@ -290,7 +290,7 @@ BOOST_AUTO_TEST_CASE(an_exception_mid_stream_ends_that_stream_only, *utf::timeou
 }
 
 // Submits `stream` asking "hi" on a socketpair; returns the nginx end.
-int submit_to(UpstreamEngine& engine, std::unique_ptr<ReplyStream> stream) {
+int submit_to(ClaudeEngine& engine, std::unique_ptr<ReplyStream> stream) {
   int fds[2];
   BOOST_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
   stream->api_body = build_messages_body(engine.config(), "You are a test.", {{"user", "hi"}});
@@ -310,7 +310,7 @@ BOOST_AUTO_TEST_CASE(a_late_conclusion_tells_the_reader_then_ends_the_stream, *u
   ClaudeConfig config = config_for(sim.url());
   EngineLimits limits;
   limits.late_after = std::chrono::milliseconds(300);
-  UpstreamEngine engine(config, limits);
+  ClaudeEngine engine(config, limits);
   BOOST_REQUIRE(engine.start().empty());
   test_support::WorkQueue<uint64_t> ended;
   test_support::WorkQueue<std::unique_ptr<ReplyStream>> closed;
@@ -339,7 +339,7 @@ BOOST_AUTO_TEST_CASE(a_late_conclusion_tells_the_reader_then_ends_the_stream, *u
 BOOST_AUTO_TEST_CASE(a_throwing_hook_still_ends_and_returns_the_stream, *utf::timeout(60)) {
   test_support::Simulator sim;
   ClaudeConfig config = config_for(sim.url());
-  UpstreamEngine engine(config);
+  ClaudeEngine engine(config);
   BOOST_REQUIRE(engine.start().empty());
   test_support::WorkQueue<std::unique_ptr<ReplyStream>> closed;
   EngineHooks hooks;

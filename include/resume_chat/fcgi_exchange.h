@@ -5,8 +5,8 @@
 // flushes report success. Every write here therefore checks GetError, so a closed tab is
 // noticed on the first failed flush. A streamed response leaves libfcgi: detach() hands the
 // connection to an FcgiConnection that the upstream engine writes without blocking.
-#ifndef RESUME_CHAT_EXCHANGE_H_
-#define RESUME_CHAT_EXCHANGE_H_
+#ifndef RESUME_CHAT_FCGI_EXCHANGE_H_
+#define RESUME_CHAT_FCGI_EXCHANGE_H_
 
 #include <fcgiapp.h>
 
@@ -25,13 +25,13 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 enum class BodyStatus { kOk, kTooLarge, kIncomplete };
 
-class Exchange {
+class FcgiExchange {
  public:
   // `reading_done` runs once the request has been read (its body, or the connection handed
   // on by detach): the server's read deadline for it ends there.
-  explicit Exchange(FCGX_Request& request, std::function<void()> reading_done = nullptr);
-  Exchange(const Exchange&) = delete;
-  Exchange& operator=(const Exchange&) = delete;
+  explicit FcgiExchange(FCGX_Request& request, std::function<void()> reading_done = nullptr);
+  FcgiExchange(const FcgiExchange&) = delete;
+  FcgiExchange& operator=(const FcgiExchange&) = delete;
 
   // A CGI parameter (REQUEST_METHOD, QUERY_STRING, ...), "" when absent.
   std::string param(const char* name) const;
@@ -52,7 +52,7 @@ class Exchange {
   // Takes the connection over for a streamed response with `status`: libfcgi's buffers and
   // parameters are freed (method(), path(), query() and request_id() keep their copies;
   // param() then finds nothing), the socket stays open. Nothing more may be written or read
-  // through this Exchange.
+  // through this FcgiExchange.
   FcgiConnection detach(int status);
   bool head_written() const { return head_written_; }
   int status() const { return status_; }
@@ -79,4 +79,4 @@ const char* status_reason(int status);
 
 }  // namespace resume_chat
 
-#endif  // RESUME_CHAT_EXCHANGE_H_
+#endif  // RESUME_CHAT_FCGI_EXCHANGE_H_

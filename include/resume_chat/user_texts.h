@@ -1,6 +1,6 @@
 // The user-facing error texts. The seed spec fixes these words; tests compare them exactly.
-#ifndef RESUME_CHAT_MESSAGES_H_
-#define RESUME_CHAT_MESSAGES_H_
+#ifndef RESUME_CHAT_USER_TEXTS_H_
+#define RESUME_CHAT_USER_TEXTS_H_
 
 #include <string>
 
@@ -28,4 +28,4 @@ inline const std::string kErrorReplyNotSaved =
 
 }  // namespace resume_chat
 
-#endif  // RESUME_CHAT_MESSAGES_H_
+#endif  // RESUME_CHAT_USER_TEXTS_H_

@@ -1,5 +1,5 @@
-// FastCGI request/response wrapper; see exchange.h for the write-error rule.
-#include "resume_chat/exchange.h"
+// FastCGI request/response wrapper; see fcgi_exchange.h for the write-error rule.
+#include "resume_chat/fcgi_exchange.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -27,12 +27,12 @@ const char* status_reason(int status) {
   }
 }
 
-long long Exchange::elapsed_us() const {
+long long FcgiExchange::elapsed_us() const {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                accepted_).count();
 }
 
-Exchange::Exchange(FCGX_Request& request, std::function<void()> reading_done)
+FcgiExchange::FcgiExchange(FCGX_Request& request, std::function<void()> reading_done)
     : request_(request),
       reading_done_(std::move(reading_done)),
       method_(param("REQUEST_METHOD")),
@@ -52,12 +52,12 @@ Exchange::Exchange(FCGX_Request& request, std::function<void()> reading_done)
   }
 }
 
-std::string Exchange::param(const char* name) const {
+std::string FcgiExchange::param(const char* name) const {
   const char* value = FCGX_GetParam(name, request_.envp);
   return value == nullptr ? std::string() : std::string(value);
 }
 
-BodyStatus Exchange::read_body(size_t limit, std::string& body) {
+BodyStatus FcgiExchange::read_body(size_t limit, std::string& body) {
   body.clear();
   const std::string declared = param("CONTENT_LENGTH");
   char* end = nullptr;
@@ -76,13 +76,13 @@ BodyStatus Exchange::read_body(size_t limit, std::string& body) {
   return BodyStatus::kOk;
 }
 
-void Exchange::finish_reading() {
+void FcgiExchange::finish_reading() {
   if (!reading_done_) return;
   reading_done_();
   reading_done_ = nullptr;
 }
 
-std::string Exchange::head(int status, const Headers& headers) const {
+std::string FcgiExchange::head(int status, const Headers& headers) const {
   std::string head = "Status: " + std::to_string(status) + " " + status_reason(status) + "\r\n";
   for (const auto& [name, value] : headers) head += name + ": " + value + "\r\n";
   // The id of this request's log line: a user reporting a problem can quote it.
@@ -91,13 +91,13 @@ std::string Exchange::head(int status, const Headers& headers) const {
   return head;
 }
 
-bool Exchange::write_head(int status, const Headers& headers) {
+bool FcgiExchange::write_head(int status, const Headers& headers) {
   head_written_ = true;
   status_ = status;
   return write(head(status, headers));
 }
 
-FcgiConnection Exchange::detach(int status) {
+FcgiConnection FcgiExchange::detach(int status) {
   finish_reading();
   FCGX_FFlush(request_.out);  // normally empty: nothing was written through libfcgi
   const int fd = request_.ipcFd, id = request_.requestId;
@@ -109,18 +109,18 @@ FcgiConnection Exchange::detach(int status) {
   return FcgiConnection(fd, id);
 }
 
-bool Exchange::respond(int status, Headers headers, std::string_view body) {
+bool FcgiExchange::respond(int status, Headers headers, std::string_view body) {
   headers.emplace_back("Content-Length", std::to_string(body.size()));
   if (!write_head(status, headers)) return false;
   return method_ == "HEAD" || write(body);
 }
 
-bool Exchange::write(std::string_view bytes) {
+bool FcgiExchange::write(std::string_view bytes) {
   if (client_gone()) return false;
   FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), request_.out);
   return !client_gone();
 }
 
-bool Exchange::client_gone() const { return FCGX_GetError(request_.out) != 0; }
+bool FcgiExchange::client_gone() const { return FCGX_GetError(request_.out) != 0; }
 
 }  // namespace resume_chat

@@ -1,4 +1,4 @@
-// Exchange on a real libfcgi request (a socket pair, the worker's end read as the server
+// FcgiExchange on a real libfcgi request (a socket pair, the worker's end read as the server
 // does): parameters, the body, and detach, which frees libfcgi's parameters and must leave
 // nothing pointing at them.
 #define BOOST_TEST_MODULE exchange
@@ -8,7 +8,7 @@
 #include <fcgiapp.h>
 #include <sys/socket.h>
 
-#include "resume_chat/exchange.h"
+#include "resume_chat/fcgi_exchange.h"
 #include "support/fcgi_client.h"
 
 using namespace resume_chat;
@@ -45,7 +45,7 @@ struct Received {
 BOOST_AUTO_TEST_CASE(parameters_and_body_are_read) {
   Received received("{\"message\":\"hi\"}");
   int done = 0;
-  Exchange exchange(received.request, [&done] { ++done; });
+  FcgiExchange exchange(received.request, [&done] { ++done; });
   BOOST_TEST(exchange.method() == "POST");
   BOOST_TEST(exchange.path() == "/chat");
   BOOST_TEST(exchange.param("QUERY_STRING") == "q=x");
@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_CASE(parameters_and_body_are_read) {
 BOOST_AUTO_TEST_CASE(detach_leaves_nothing_pointing_at_freed_parameters) {
   Received received;
   int done = 0;
-  Exchange exchange(received.request, [&done] { ++done; });
+  FcgiExchange exchange(received.request, [&done] { ++done; });
   FcgiConnection connection = exchange.detach(200);
   BOOST_TEST(received.request.envp == nullptr);
   BOOST_TEST(exchange.param("REQUEST_METHOD").empty());  // not read from freed memory

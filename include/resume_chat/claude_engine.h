@@ -27,7 +27,7 @@
 //     the engine (submit() to hooks.closed), then the owner again.
 //   - ChatStream (chat_route.cc): the /chat route's ReplyStream, adding the session, the
 //     reply's id, the budget reservation and the log line. Read by the owner's hooks.
-//   - Transfer (upstream_engine.cc): the engine's state for one ReplyStream while it holds
+//   - Transfer (claude_engine.cc): the engine's state for one ReplyStream while it holds
 //     it: the curl handle, retries, timers, text marks. The event thread's alone.
 //   - ApiAttempt (claude_client.h): one HTTP exchange with the API, several on retries;
 //     owned by its Transfer. ClaudeStream (claude_stream.h), inside it, decodes that
@@ -36,8 +36,8 @@
 //     Written only on the event thread, by the engine (its text, retries, cancellation) and
 //     by ApiAttempt::classify, which the engine calls; read by the owner after ended. The
 //     reply's text is held once, in Reply::text.
-#ifndef RESUME_CHAT_UPSTREAM_ENGINE_H_
-#define RESUME_CHAT_UPSTREAM_ENGINE_H_
+#ifndef RESUME_CHAT_CLAUDE_ENGINE_H_
+#define RESUME_CHAT_CLAUDE_ENGINE_H_
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
@@ -111,18 +111,18 @@ struct EngineHooks {
   std::function<void(std::unique_ptr<ReplyStream>)> closed;
 };
 
-class UpstreamEngine {
+class ClaudeEngine {
  public:
-  UpstreamEngine(ClaudeConfig config, EngineLimits limits = {});
+  ClaudeEngine(ClaudeConfig config, EngineLimits limits = {});
   // The limits for a worker of `stream_capacity`: at most api_connections() to the API.
   static EngineLimits limits_for(const ClaudeConfig& config, int stream_capacity);
   // Connections to the API a worker of `stream_capacity` may open: over HTTPS (HTTP/2, about
   // 100 streams a connection) enough for the capacity and a few to spare; over plain HTTP
   // (one stream a connection: only local simulators) one per stream.
   static long api_connections(const std::string& base_url, long stream_capacity);
-  ~UpstreamEngine();
-  UpstreamEngine(const UpstreamEngine&) = delete;
-  UpstreamEngine& operator=(const UpstreamEngine&) = delete;
+  ~ClaudeEngine();
+  ClaudeEngine(const ClaudeEngine&) = delete;
+  ClaudeEngine& operator=(const ClaudeEngine&) = delete;
 
   const ClaudeConfig& config() const { return config_; }
   // Starts the event thread; "" or why it could not. The key check needs no hooks; streams do.
@@ -145,7 +145,7 @@ class UpstreamEngine {
   // Ends the event thread. Call when active() is 0.
   void stop();
 
-  struct Transfer;  // one stream's upstream state; defined in upstream_engine.cc
+  struct Transfer;  // one stream's upstream state; defined in claude_engine.cc
 
  private:
   // What other threads hand the event thread. Streams travel owned, so a command that
@@ -181,7 +181,7 @@ class UpstreamEngine {
   void watch(Transfer& transfer, uint32_t events);
   int next_timeout_ms() const;
 
- public:  // for the C callbacks in upstream_engine.cc
+ public:  // for the C callbacks in claude_engine.cc
   void on_socket(curl_socket_t socket, int what, void* registered);
   void on_timer(long timeout_ms);
 
@@ -215,4 +215,4 @@ class UpstreamEngine {
 
 }  // namespace resume_chat
 
-#endif  // RESUME_CHAT_UPSTREAM_ENGINE_H_
+#endif  // RESUME_CHAT_CLAUDE_ENGINE_H_

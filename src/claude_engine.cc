@@ -1,7 +1,7 @@
 // The event thread: epoll + libcurl multi socket API, streams' FastCGI output, timers.
 // Pattern: curl's docs/examples/ephiperfifo.c (socket callback registers curl's sockets in
 // epoll; timer callback sets a deadline; curl_multi_socket_action on events and deadlines).
-#include "resume_chat/upstream_engine.h"
+#include "resume_chat/claude_engine.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -54,7 +54,7 @@ long long micros_since(Clock::time_point start) {
 
 std::string ReplyStream::event_for(std::string_view text) const { return token_event(text); }
 
-struct UpstreamEngine::Transfer {
+struct ClaudeEngine::Transfer {
   // kBackoff and kActive: the API's part; kDraining: its text still being written;
   // kConcluding: waiting for the owner's conclude(); kClosing: the last event and the
   // FastCGI end being written, then the linger; kClosed: handed back this turn.
@@ -87,7 +87,7 @@ struct UpstreamEngine::Transfer {
 namespace {
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<UpstreamEngine::Transfer*>(user);
+  auto* t = static_cast<ClaudeEngine::Transfer*>(user);
   t->last_byte = Clock::now();
   if (t->attempt) t->attempt->on_header_line(std::string_view(data, size * count));
   return size * count;
@@ -96,7 +96,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 // Nothing may unwind through libcurl's C frames: a failure here aborts the transfer, and
 // the stream ends with an error event and its partial reply stored.
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<UpstreamEngine::Transfer*>(user);
+  auto* t = static_cast<ClaudeEngine::Transfer*>(user);
   t->last_byte = Clock::now();
   try {
     if (!t->attempt || t->attempt->on_body(std::string_view(data, size * count))) {
@@ -109,28 +109,28 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 }
 
 int on_socket_cb(CURL*, curl_socket_t socket, int what, void* engine, void* registered) {
-  static_cast<UpstreamEngine*>(engine)->on_socket(socket, what, registered);
+  static_cast<ClaudeEngine*>(engine)->on_socket(socket, what, registered);
   return 0;
 }
 
 int on_timer_cb(CURLM*, long timeout_ms, void* engine) {
-  static_cast<UpstreamEngine*>(engine)->on_timer(timeout_ms);
+  static_cast<ClaudeEngine*>(engine)->on_timer(timeout_ms);
   return 0;
 }
 
 }  // namespace
 
-UpstreamEngine::UpstreamEngine(ClaudeConfig config, EngineLimits limits)
+ClaudeEngine::ClaudeEngine(ClaudeConfig config, EngineLimits limits)
     : config_(std::move(config)),
       limits_(limits),
       url_(config_.base_url + "/v1/messages"),
       probe_url_(config_.base_url + "/v1/models?limit=1") {}
 
-long UpstreamEngine::api_connections(const std::string& base_url, long stream_capacity) {
+long ClaudeEngine::api_connections(const std::string& base_url, long stream_capacity) {
   return base_url.rfind("https://", 0) == 0 ? stream_capacity / 100 + 6 : stream_capacity;
 }
 
-EngineLimits UpstreamEngine::limits_for(const ClaudeConfig& config, int stream_capacity) {
+EngineLimits ClaudeEngine::limits_for(const ClaudeConfig& config, int stream_capacity) {
   EngineLimits limits;
   if (config.base_url.rfind("https://", 0) == 0) {
     limits.max_connections = api_connections(config.base_url, stream_capacity);
@@ -138,7 +138,7 @@ EngineLimits UpstreamEngine::limits_for(const ClaudeConfig& config, int stream_c
   return limits;
 }
 
-UpstreamEngine::~UpstreamEngine() {
+ClaudeEngine::~ClaudeEngine() {
   stop();
   for (auto& [raw, transfer] : transfers_) {
     if (transfer->easy) curl_multi_remove_handle(multi_, transfer->easy.get());
@@ -152,7 +152,7 @@ UpstreamEngine::~UpstreamEngine() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-std::string UpstreamEngine::start() {
+std::string ClaudeEngine::start() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   multi_ = curl_multi_init();
@@ -185,19 +185,19 @@ std::string UpstreamEngine::start() {
   return "";
 }
 
-void UpstreamEngine::stop() {
+void ClaudeEngine::stop() {
   if (!thread_.joinable()) return;
   post([this] { quit_ = true; });
   thread_.join();
 }
 
-void UpstreamEngine::wake() {
+void ClaudeEngine::wake() {
   const uint64_t one = 1;
   ssize_t ignored = write(wake_fd_, &one, sizeof(one));
   (void)ignored;  // a full counter still wakes the thread
 }
 
-void UpstreamEngine::post(std::function<void()> command) {
+void ClaudeEngine::post(std::function<void()> command) {
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     inbox_.commands.push_back(std::move(command));
@@ -205,7 +205,7 @@ void UpstreamEngine::post(std::function<void()> command) {
   wake();
 }
 
-void UpstreamEngine::submit(std::unique_ptr<ReplyStream> stream) {
+void ClaudeEngine::submit(std::unique_ptr<ReplyStream> stream) {
   ++active_;
   stream->id = next_id_++;
   {
@@ -215,11 +215,11 @@ void UpstreamEngine::submit(std::unique_ptr<ReplyStream> stream) {
   wake();
 }
 
-void UpstreamEngine::set_hooks(EngineHooks hooks) {
+void ClaudeEngine::set_hooks(EngineHooks hooks) {
   post([this, hooks = std::move(hooks)] { hooks_ = hooks; });
 }
 
-void UpstreamEngine::conclude(uint64_t stream_id, std::string last_event) {
+void ClaudeEngine::conclude(uint64_t stream_id, std::string last_event) {
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     inbox_.concluded.emplace_back(stream_id, std::move(last_event));
@@ -227,7 +227,7 @@ void UpstreamEngine::conclude(uint64_t stream_id, std::string last_event) {
   wake();
 }
 
-void UpstreamEngine::cancel_all(CancelReason why) {
+void ClaudeEngine::cancel_all(CancelReason why) {
   post([this, why] {
     refuse_new_ = why;
     for (auto& [raw, transfer] : transfers_) {
@@ -236,16 +236,16 @@ void UpstreamEngine::cancel_all(CancelReason why) {
   });
 }
 
-EngineStats UpstreamEngine::stats() const { return {connections_opened_.load(), retries_.load()}; }
+EngineStats ClaudeEngine::stats() const { return {connections_opened_.load(), retries_.load()}; }
 
-KeyCheck UpstreamEngine::check_api_key(std::chrono::seconds timeout) {
+KeyCheck ClaudeEngine::check_api_key(std::chrono::seconds timeout) {
   std::promise<KeyCheck> result;
   std::future<KeyCheck> answer = result.get_future();
   post([this, &result, timeout] { start_probe(&result, timeout); });
   return answer.get();  // bounded by the probe's own CURLOPT_TIMEOUT
 }
 
-void UpstreamEngine::run() {
+void ClaudeEngine::run() {
   std::vector<epoll_event> events(kMaxEvents);
   while (!quit_) {
     try {
@@ -258,7 +258,7 @@ void UpstreamEngine::run() {
   }
 }
 
-void UpstreamEngine::run_once(std::vector<epoll_event>& events) {
+void ClaudeEngine::run_once(std::vector<epoll_event>& events) {
   int ready = epoll_wait(epoll_fd_, events.data(), kMaxEvents, next_timeout_ms());
   for (int i = 0; i < ready; ++i) {
     try {
@@ -277,7 +277,7 @@ void UpstreamEngine::run_once(std::vector<epoll_event>& events) {
   release_closed();
 }
 
-int UpstreamEngine::next_timeout_ms() const {
+int ClaudeEngine::next_timeout_ms() const {
   std::optional<Clock::time_point> wake = curl_deadline_;
   if (!transfers_.empty() && (!wake || next_tick_ < *wake)) wake = next_tick_;
   if (!wake) return -1;
@@ -285,7 +285,7 @@ int UpstreamEngine::next_timeout_ms() const {
   return left <= 0 ? 0 : static_cast<int>(left + 1);
 }
 
-void UpstreamEngine::dispatch(uint64_t tag, uint32_t events) {
+void ClaudeEngine::dispatch(uint64_t tag, uint32_t events) {
   if (tag == kWakeTag) {
     uint64_t count = 0;
     ssize_t ignored = read(wake_fd_, &count, sizeof(count));
@@ -333,7 +333,7 @@ void UpstreamEngine::dispatch(uint64_t tag, uint32_t events) {
   }
 }
 
-void UpstreamEngine::run_inbox() {
+void ClaudeEngine::run_inbox() {
   Inbox work;
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
@@ -362,7 +362,7 @@ void UpstreamEngine::run_inbox() {
   }
 }
 
-void UpstreamEngine::on_socket(curl_socket_t socket, int what, void* registered) {
+void ClaudeEngine::on_socket(curl_socket_t socket, int what, void* registered) {
   epoll_event event{};
   event.data.u64 = kCurlTag | static_cast<uint64_t>(socket);
   if (what == CURL_POLL_REMOVE) {
@@ -379,7 +379,7 @@ void UpstreamEngine::on_socket(curl_socket_t socket, int what, void* registered)
   }
 }
 
-void UpstreamEngine::on_timer(long timeout_ms) {
+void ClaudeEngine::on_timer(long timeout_ms) {
   if (timeout_ms < 0) {
     curl_deadline_.reset();
   } else {
@@ -387,7 +387,7 @@ void UpstreamEngine::on_timer(long timeout_ms) {
   }
 }
 
-void UpstreamEngine::adopt(std::unique_ptr<ReplyStream> stream) {
+void ClaudeEngine::adopt(std::unique_ptr<ReplyStream> stream) {
   auto owned = std::make_unique<Transfer>();
   Transfer& t = *owned;
   by_id_.emplace(stream->id, &t);
@@ -418,7 +418,7 @@ void UpstreamEngine::adopt(std::unique_ptr<ReplyStream> stream) {
 // libcurl caches a CA store per multi handle only when it comes from a file alone, and
 // Debian's libcurl also sets /etc/ssl/certs as its CApath, which would have every new
 // connection parse the whole bundle again.
-bool UpstreamEngine::new_easy(Transfer& t, const std::string& url, curl_slist* headers,
+bool ClaudeEngine::new_easy(Transfer& t, const std::string& url, curl_slist* headers,
                               long timeout_s) {
   t.easy.reset(curl_easy_init());
   t.error[0] = '\0';
@@ -437,7 +437,7 @@ bool UpstreamEngine::new_easy(Transfer& t, const std::string& url, curl_slist* h
   return true;
 }
 
-void UpstreamEngine::start_attempt(Transfer& t) {
+void ClaudeEngine::start_attempt(Transfer& t) {
   t.attempt = std::make_unique<ApiAttempt>([this, &t](std::string_view text) {
     return forward(t, text);
   });
@@ -471,7 +471,7 @@ void UpstreamEngine::start_attempt(Transfer& t) {
   }
 }
 
-void UpstreamEngine::start_probe(std::promise<KeyCheck>* result, std::chrono::seconds timeout) {
+void ClaudeEngine::start_probe(std::promise<KeyCheck>* result, std::chrono::seconds timeout) {
   auto owned = std::make_unique<Transfer>();
   Transfer& t = *owned;
   t.probe = result;
@@ -511,7 +511,7 @@ KeyCheck key_check_result(CURL* easy, CURLcode code, const char* error) {
 
 }  // namespace
 
-void UpstreamEngine::read_completions() {
+void ClaudeEngine::read_completions() {
   int left = 0;
   while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
     if (message->msg != CURLMSG_DONE) continue;
@@ -539,7 +539,7 @@ void UpstreamEngine::read_completions() {
 }
 
 // The attempt's transfer has left the multi handle: decide between a retry and the end.
-void UpstreamEngine::end_attempt(Transfer& t) {
+void ClaudeEngine::end_attempt(Transfer& t) {
   Reply& reply = t.stream->reply;
   t.attempt->classify(t.error, t.timed_out, reply);
   reply.retries = t.retries;
@@ -561,7 +561,7 @@ void UpstreamEngine::end_attempt(Transfer& t) {
   t.retry_at = Clock::now() + milliseconds(step.delay_ms);
 }
 
-void UpstreamEngine::cancel(Transfer& t, CancelReason why) {
+void ClaudeEngine::cancel(Transfer& t, CancelReason why) {
   if (why == CancelReason::kClientGone) {
     // Nothing more can reach the reader; the end of the stream is only bookkeeping.
     t.stream->downstream.peer_closed();
@@ -595,13 +595,13 @@ void UpstreamEngine::cancel(Transfer& t, CancelReason why) {
 }
 
 // The API's part is over: what is still pending goes to the reader first.
-void UpstreamEngine::drain_rest(Transfer& t) {
+void ClaudeEngine::drain_rest(Transfer& t) {
   t.enter(Transfer::Phase::kDraining);
   FcgiConnection& out = t.stream->downstream;
   if (out.gone() || out.pending() == 0) await_conclusion(t);
 }
 
-void UpstreamEngine::await_conclusion(Transfer& t) {
+void ClaudeEngine::await_conclusion(Transfer& t) {
   t.enter(Transfer::Phase::kConcluding);
   watch(t, t.stream->downstream.gone() ? 0u : static_cast<uint32_t>(EPOLLRDHUP));
   try {
@@ -612,7 +612,7 @@ void UpstreamEngine::await_conclusion(Transfer& t) {
   }
 }
 
-void UpstreamEngine::start_closing(Transfer& t, const std::string& last_event) {
+void ClaudeEngine::start_closing(Transfer& t, const std::string& last_event) {
   t.enter(Transfer::Phase::kClosing);
   FcgiConnection& out = t.stream->downstream;
   if (out.gone() || t.abandon_output) {
@@ -624,7 +624,7 @@ void UpstreamEngine::start_closing(Transfer& t, const std::string& last_event) {
   write_downstream(t);
 }
 
-void UpstreamEngine::close_now(Transfer& t) {
+void ClaudeEngine::close_now(Transfer& t) {
   watch(t, 0);
   t.stream->downstream.close();
   t.enter(Transfer::Phase::kClosed);
@@ -633,7 +633,7 @@ void UpstreamEngine::close_now(Transfer& t) {
 
 // After the turn's events: the closed streams go back to their owner. The count drops only
 // after the hook, so whoever waits for active() == 0 never races a hook still running.
-void UpstreamEngine::release_closed() {
+void ClaudeEngine::release_closed() {
   for (Transfer* t : closed_) {
     std::unique_ptr<ReplyStream> stream = std::move(t->stream);
     by_id_.erase(stream->id);
@@ -649,7 +649,7 @@ void UpstreamEngine::release_closed() {
 }
 
 // A piece of reply text from the API: to the reader at once. False stops the transfer.
-bool UpstreamEngine::forward(Transfer& t, std::string_view text) {
+bool ClaudeEngine::forward(Transfer& t, std::string_view text) {
   ReplyStream& s = *t.stream;
   if (s.downstream.gone()) {
     t.cancelled = CancelReason::kClientGone;
@@ -669,7 +669,7 @@ bool UpstreamEngine::forward(Transfer& t, std::string_view text) {
   return true;
 }
 
-void UpstreamEngine::write_downstream(Transfer& t) {
+void ClaudeEngine::write_downstream(Transfer& t) {
   FcgiConnection& out = t.stream->downstream;
   const size_t before = out.pending();
   FcgiConnection::Drain result = out.drain();
@@ -717,7 +717,7 @@ void UpstreamEngine::write_downstream(Transfer& t) {
 
 // The epoll events wanted on a stream's connection; 0 takes it out of the set (EPOLLHUP is
 // reported whatever is asked, so a closed connection must not stay in it).
-void UpstreamEngine::watch(Transfer& t, uint32_t events) {
+void ClaudeEngine::watch(Transfer& t, uint32_t events) {
   if (t.watched == events) return;
   const int fd = t.stream->downstream.fd();
   epoll_event event{};
@@ -732,7 +732,7 @@ void UpstreamEngine::watch(Transfer& t, uint32_t events) {
   t.watched = events;
 }
 
-void UpstreamEngine::tick() {
+void ClaudeEngine::tick() {
   const auto now = Clock::now();
   next_tick_ = now + kTick;
   // Nothing below erases a transfer (closed ones wait in closed_), so the map can be walked
@@ -742,7 +742,7 @@ void UpstreamEngine::tick() {
   }
 }
 
-void UpstreamEngine::tick_stream(Transfer& t, Clock::time_point now) {
+void ClaudeEngine::tick_stream(Transfer& t, Clock::time_point now) {
   FcgiConnection& out = t.stream->downstream;
   switch (t.phase) {
     case Transfer::Phase::kClosed:
