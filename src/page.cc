@@ -43,6 +43,20 @@ PageHeading page_heading(const PageModel& model) {
   return heading;
 }
 
+std::string PageRenderer::document_html_of(const std::string& text) const {
+  constexpr size_t kMaxLayouts = 64;  // documents of recent pages, ~2 copies of ~10 KB each
+  {
+    std::lock_guard<std::mutex> lock(layouts_->mu);
+    auto found = layouts_->html.find(text);
+    if (found != layouts_->html.end()) return found->second;
+  }
+  std::string html = document_html(layout_document(text));  // outside the lock
+  std::lock_guard<std::mutex> lock(layouts_->mu);
+  if (layouts_->html.size() >= kMaxLayouts) layouts_->html.clear();
+  layouts_->html.emplace(text, html);
+  return html;
+}
+
 std::string PageRenderer::render(const PageModel& model) const {
   mstch::array starters;
   for (const std::string& text : starters_) starters.push_back(mstch::map{{"text", text}});
@@ -56,8 +70,8 @@ std::string PageRenderer::render(const PageModel& model) const {
       {"candidate", heading.candidate},
       {"role", heading.role},
       // Built from escaped text only (document_layout.h): inserted as it is ({{{…}}}).
-      {"resume_html", model.ready ? document_html(layout_document(model.resume)) : std::string()},
-      {"jd_html", model.ready ? document_html(layout_document(model.jd)) : std::string()},
+      {"resume_html", model.ready ? document_html_of(model.resume) : std::string()},
+      {"jd_html", model.ready ? document_html_of(model.jd) : std::string()},
       {"session", model.session_token},
       {"max_chars", std::to_string(model.max_message_chars)},
       {"starters", starters},

@@ -5,8 +5,11 @@
 #ifndef RESUME_CHAT_PAGE_H_
 #define RESUME_CHAT_PAGE_H_
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace resume_chat {
@@ -36,7 +39,8 @@ class PageRenderer {
   // optional templates_dir/starters.txt.
   static std::optional<PageRenderer> load(const std::string& templates_dir);
   explicit PageRenderer(std::string tmpl, std::vector<std::string> starters = {})
-      : template_(std::move(tmpl)), starters_(std::move(starters)) {}
+      : template_(std::move(tmpl)), starters_(std::move(starters)),
+        layouts_(std::make_shared<LayoutMemo>()) {}
 
   // Everything in `model` and the starters is HTML-escaped in the output; the documents are
   // laid out as paragraphs, headings and lists (document_layout.h).
@@ -45,8 +49,18 @@ class PageRenderer {
   const std::vector<std::string>& starters() const { return starters_; }
 
  private:
+  // The documents' HTML of recent pages. Laying a document out costs more than the rest of
+  // the page (make bench: ~1.6 M instructions of 2.1 M), and the same few documents are
+  // loaded again and again; keyed by the whole text, so an edited document is laid out anew.
+  struct LayoutMemo {
+    std::mutex mu;
+    std::unordered_map<std::string, std::string> html;  // guarded by mu
+  };
+  std::string document_html_of(const std::string& text) const;
+
   std::string template_;
   std::vector<std::string> starters_;
+  std::shared_ptr<LayoutMemo> layouts_;  // shared by copies; thread-safe
 };
 
 // The starter suggestions of a starters.txt: one per line, trimmed; blank lines and lines
