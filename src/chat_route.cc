@@ -15,8 +15,9 @@
 #include "resume_chat/chat_store.h"
 #include "resume_chat/history.h"
 #include "resume_chat/log.h"
-#include "resume_chat/user_texts.h"
 #include "resume_chat/reply_outcome.h"
+#include "resume_chat/user_texts.h"
+#include "resume_chat/utf8.h"
 
 namespace resume_chat {
 namespace {
@@ -206,7 +207,7 @@ bool App::start_stream(FcgiExchange& exchange, const Session& session, const Cha
     case ChatStartVerdict::kStarted:
       break;
     case ChatStartVerdict::kNoDocument:
-      refuse(exchange, 404, error_not_found(session.document_name));
+      refuse(exchange, 404, error_not_found(escape_invisible(session.document_name)));
       return false;
     case ChatStartVerdict::kSessionBusy:  // on another worker (behind an nginx upstream)
       log.add("session_claimed_elsewhere", true);

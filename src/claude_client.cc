@@ -4,8 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "resume_chat/user_texts.h"
 #include "resume_chat/text.h"
+#include "resume_chat/user_texts.h"
 
 namespace resume_chat {
 namespace {

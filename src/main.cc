@@ -12,6 +12,7 @@
 #include "resume_chat/app.h"
 #include "resume_chat/chat_store.h"
 #include "resume_chat/claude_client.h"
+#include "resume_chat/claude_engine.h"
 #include "resume_chat/cli.h"
 #include "resume_chat/config.h"
 #include "resume_chat/db_pool.h"
@@ -20,7 +21,6 @@
 #include "resume_chat/file_limit.h"
 #include "resume_chat/log.h"
 #include "resume_chat/mustache.h"
-#include "resume_chat/claude_engine.h"
 #include "resume_chat/schema.h"
 
 using namespace resume_chat;

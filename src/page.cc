@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "resume_chat/document_layout.h"
-#include "resume_chat/user_texts.h"
 #include "resume_chat/mustache.h"
+#include "resume_chat/user_texts.h"
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
@@ -37,7 +37,8 @@ std::optional<PageRenderer> PageRenderer::load(const std::string& templates_dir)
 PageHeading page_heading(const PageModel& model) {
   PageHeading heading{document_title(model.resume, kMaxCandidateChars),
                       document_title(model.jd, kMaxRoleChars), ""};
-  if (heading.candidate.empty()) heading.candidate = model.document_name;
+  // A name another application stored may hold invisible characters: shown escaped (\u202E).
+  if (heading.candidate.empty()) heading.candidate = escape_invisible(model.document_name);
   heading.title = heading.candidate;
   if (!heading.role.empty()) heading.title += " \xC2\xB7 " + heading.role;  // ·
   return heading;
@@ -65,7 +66,7 @@ std::string PageRenderer::render(const PageModel& model) const {
       {"ready", model.ready},
       {"error", model.error},
       {"advice", error_advice(model.error)},
-      {"name", model.document_name},
+      {"name", escape_invisible(model.document_name)},
       {"title", heading.title},
       {"candidate", heading.candidate},
       {"role", heading.role},

@@ -81,11 +81,6 @@ std::string ending(const TranscriptMessage& message) {
   return note;
 }
 
-bool is_invisible(char32_t c) {
-  return (c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7F && c <= 0x9F) ||
-         (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
-         (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
-}
 
 // The text of a line after up to three spaces of indentation.
 std::string_view after_indent(std::string_view line) {
@@ -108,25 +103,6 @@ bool is_underline(std::string_view line) {
 
 }  // namespace
 
-std::string escape_invisible(std::string_view text) {
-  std::string valid = sanitize_utf8(text);
-  std::string out;
-  for (size_t i = 0; i < valid.size();) {
-    unsigned char c = static_cast<unsigned char>(valid[i]);
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(valid[i + k]) & 0x3F);
-    if (is_invisible(cp)) {
-      char escaped[12];
-      std::snprintf(escaped, sizeof escaped, "\\u%04X", static_cast<unsigned>(cp));
-      out += escaped;
-    } else {
-      out.append(valid, i, n);
-    }
-    i += n;
-  }
-  return out;
-}
 
 std::string quote_message(std::string_view text, bool is_reply, int min_heading_level) {
   std::string out;

@@ -6,10 +6,11 @@
 #include <fstream>
 
 #include "resume_chat/html.h"
-#include "resume_chat/user_texts.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/page.h"
 #include "resume_chat/prompt.h"
+#include "resume_chat/user_texts.h"
+#include "resume_chat/utf8.h"
 
 using namespace resume_chat;
 
@@ -193,4 +194,17 @@ BOOST_AUTO_TEST_CASE(pages_show_the_template_path_without_server_directories) {
   PromptTemplate prompt("/nonexistent/dir/prompt.mustache");
   BOOST_TEST(prompt.path() == "/nonexistent/dir/prompt.mustache");
   BOOST_TEST(prompt.public_path() == "prompt.mustache");
+}
+
+// A name another application stored with invisible characters is shown with them escaped,
+// so it cannot read as something else (issue 19).
+BOOST_AUTO_TEST_CASE(invisible_characters_in_a_stored_name_are_shown_escaped) {
+  PageModel model;
+  model.ready = true;
+  model.document_name = "jane\xE2\x80\xAE" "fdp.exe";  // U+202E RIGHT-TO-LEFT OVERRIDE
+  model.resume = "";
+  model.jd = "";
+  const PageHeading heading = page_heading(model);
+  BOOST_TEST(heading.candidate == "jane\\u202Efdp.exe");
+  BOOST_TEST(escape_invisible("a\x1b[31mb\xE2\x80\x8B") == "a\\u001B[31mb\\u200B");
 }

@@ -25,6 +25,7 @@
 
 #include "resume_chat/chat_request.h"
 #include "resume_chat/claude_client.h"
+#include "resume_chat/claude_engine.h"
 #include "resume_chat/config.h"
 #include "resume_chat/db_pool.h"
 #include "resume_chat/document_cache.h"
@@ -38,7 +39,6 @@
 #include "resume_chat/session_token.h"
 #include "resume_chat/stream_registry.h"
 #include "resume_chat/token_budget.h"
-#include "resume_chat/claude_engine.h"
 
 namespace resume_chat {
 

@@ -17,6 +17,8 @@
 
 #include "resume_chat/db_pool.h"
 
+#include "resume_chat/utf8.h"  // escape_invisible, for the transcript's callers
+
 namespace resume_chat {
 
 struct TranscriptMessage {
@@ -53,9 +55,6 @@ std::string render_transcript(const SessionTranscript& session, int level = 1);
 std::string render_document_transcripts(const std::string& document_name,
                                         const std::vector<SessionTranscript>& sessions);
 
-// Control characters (but newline and tab), bidi controls and zero-width characters as
-// visible escapes (\u001B, \u202E); invalid UTF-8 as U+FFFD.
-std::string escape_invisible(std::string_view text);
 
 // A message's text as a Markdown block quote in which no line reads as a heading above
 // `min_heading_level`: a user's text has its heading marks escaped; a reply's headings are

@@ -18,6 +18,11 @@ size_t utf8_length(std::string_view text);
 // not promise UTF-8 (a PDF's text layer) becomes storable and displayable.
 std::string sanitize_utf8(std::string_view text);
 
+// Control characters (but newline and tab), bidi controls and zero-width characters as
+// visible escapes (\u001B, \u202E); invalid UTF-8 as U+FFFD. For text shown to a person
+// who must see what is really there: transcripts, and names another application stored.
+std::string escape_invisible(std::string_view text);
+
 }  // namespace resume_chat
 
 #endif  // RESUME_CHAT_UTF8_H_
