@@ -55,6 +55,7 @@ struct ChatStream final : ReplyStream {
   std::string reserved_day;
   LogLine log{"info"};
   std::shared_ptr<ReplyEnd> end = std::make_shared<ReplyEnd>();
+  bool recorded = false;  // handed to the writer (on_reply_ended or abandon)
 };
 
 namespace {
@@ -250,6 +251,7 @@ bool App::start_stream(FcgiExchange& exchange, const Session& session, const Cha
 // A chat claimed and asked but never streamed: its empty, failed answer releases the claim
 // and the reservation like any other reply.
 void App::abandon(ChatStream& stream) {
+  stream.recorded = true;
   ReplyRecord record;
   record.reply_uuid = stream.reply_uuid;
   record.session_uuid = stream.session.uuid;
@@ -263,6 +265,7 @@ void App::abandon(ChatStream& stream) {
 // and what it cost, by the writer together with the others that end meanwhile.
 void App::on_reply_ended(ReplyStream& ended) {
   auto& stream = static_cast<ChatStream&>(ended);
+  stream.recorded = true;
   const Reply& reply = stream.reply;
   const ReplyOutcome outcome = outcome_of(reply, stream.fully_written());
   ReplyRecord record;
@@ -296,6 +299,7 @@ void App::on_reply_ended(ReplyStream& ended) {
 void App::on_stream_closed(std::unique_ptr<ReplyStream> closed) {
   auto& stream = static_cast<ChatStream&>(*closed);
   LogLine& log = stream.log;
+  if (!stream.recorded) abandon(stream);  // the engine could not take it: release its claim
   if (!stream.end->stored.ok()) {
     log.set_level("error").add("db_error", stream.end->stored.message())
         .add("not_stored", "assistant reply");
