@@ -199,11 +199,11 @@ DocumentLookup App::find_document(const std::string& name) {
 
 // For load balancers and supervisors: up, and the database answers.
 void App::handle_health(FcgiExchange& exchange, LogLine& log) {
-  std::string error = test_connection(pool_);
-  if (!error.empty()) log.add("db_error", error);
-  exchange.respond(error.empty() ? 200 : 503,
+  const Status database = test_connection(pool_);
+  if (!database.ok()) log.add("db_error", database.message());
+  exchange.respond(database.ok() ? 200 : 503,
                    {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}},
-                   error.empty() ? "{\"status\":\"ok\",\"database\":\"ok\"}\n"
+                   database.ok() ? "{\"status\":\"ok\",\"database\":\"ok\"}\n"
                                  : "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n");
 }
 

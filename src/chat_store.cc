@@ -61,11 +61,11 @@ const char* const kInsertMessage =
 
 }  // namespace
 
-std::string save_message(DbPool& pool, const std::string& session_uuid,
-                         const std::string& message_type, const std::string& contents,
-                         const std::string& document_name) {
+Status save_message(DbPool& pool, const std::string& session_uuid,
+                    const std::string& message_type, const std::string& contents,
+                    const std::string& document_name) {
   DbLease lease = pool.acquire();
-  if (!lease) return lease.error();
+  if (!lease) return Status::Error(lease.error());
   // One statement, so a session never has messages without its document, nor the reverse.
   // ON CONFLICT without a target: naming (session_uuid) would need SELECT on sessions,
   // which the worker's role does not have.
@@ -78,7 +78,7 @@ std::string save_message(DbPool& pool, const std::string& session_uuid,
                 "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
                 "VALUES (clock_timestamp(), $1, $2, $3)",
                 {session_uuid, message_type, contents, document_name});
-  return result_ok(result.get()) ? "" : last_error(lease.get(), result.get());
+  return result_ok(result.get()) ? Status::Ok() : Status::Error(last_error(lease.get(), result.get()));
 }
 
 HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid) {
@@ -232,10 +232,10 @@ Result<ChatStart> start_chat(DbPool& pool, const ChatStartRequest& r) {
   return start;
 }
 
-std::string test_connection(DbPool& pool) {
+Status test_connection(DbPool& pool) {
   std::string error;
   PgResultPtr result = run_read(pool, "SELECT 1", {}, error);
-  return result ? "" : error;
+  return result ? Status::Ok() : Status::Error(error);
 }
 
 }  // namespace resume_chat

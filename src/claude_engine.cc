@@ -152,19 +152,20 @@ ClaudeEngine::~ClaudeEngine() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-std::string ClaudeEngine::start() {
+Status ClaudeEngine::start() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   multi_ = curl_multi_init();
   share_ = curl_share_init();
   if (epoll_fd_ < 0 || wake_fd_ < 0 || multi_ == nullptr || share_ == nullptr) {
-    return std::string("cannot start the upstream engine: ") + std::strerror(errno);
+    return Status::Error(std::string("cannot start the upstream engine: ") + std::strerror(errno));
   }
   epoll_event wake{};
   wake.events = EPOLLIN;
   wake.data.u64 = kWakeTag;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) {
-    return std::string("cannot start the upstream engine: epoll_ctl: ") + std::strerror(errno);
+    return Status::Error(std::string("cannot start the upstream engine: epoll_ctl: ") +
+                         std::strerror(errno));
   }
   // One thread uses these handles, so the share needs no lock callbacks.
   curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -182,7 +183,7 @@ std::string ClaudeEngine::start() {
   headers_ = make_list(api_header_lines(config_));
   probe_headers_ = make_list({"x-api-key: " + config_.api_key, "anthropic-version: 2023-06-01"});
   thread_ = std::thread([this] { run(); });
-  return "";
+  return Status::Ok();
 }
 
 void ClaudeEngine::stop() {

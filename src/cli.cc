@@ -157,9 +157,9 @@ std::unique_ptr<DbPool> connect(const EnvLookup& env, int& status) {
   }
   const DatabaseConfig& db = *loaded.database;
   auto pool = std::make_unique<DbPool>(db);
-  if (std::string error = pool->open(); !error.empty()) {
+  if (Status opened = pool->open(); !opened.ok()) {
     print_err("cannot connect to PostgreSQL at " + db.host + ":" + db.port + "/" + db.name +
-              " as " + db.user + ": " + error);
+              " as " + db.user + ": " + opened.message());
     status = kCliDatabase;
     return nullptr;
   }

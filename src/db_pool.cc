@@ -108,9 +108,9 @@ PgConnPtr DbPool::connect(std::string& error) const {
   return conn;
 }
 
-std::string DbPool::open() {
+Status DbPool::open() {
   DbLease lease = acquire();
-  return lease ? "" : lease.error();
+  return lease ? Status::Ok() : Status::Error(lease.error());
 }
 
 DbLease DbPool::acquire() { return acquire(std::chrono::milliseconds(config_.acquire_timeout_ms)); }

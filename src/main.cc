@@ -52,12 +52,12 @@ std::string database_hint(const Config& config) {
   return "check DATABASE_HOST/PORT/NAME/USER/PASSWORD and DATABASE_SSLMODE/SSLROOTCERT";
 }
 
-std::string check_database(DbPool& pool, const Config& config) {
-  std::string error = pool.open();
-  if (error.empty()) error = test_connection(pool);
-  if (error.empty()) return "";
-  return "cannot connect to " + database_target(config.database) + ": " + error + " — " +
-         database_hint(config);
+Status check_database(DbPool& pool, const Config& config) {
+  Status reached = pool.open();
+  if (reached.ok()) reached = test_connection(pool);
+  if (reached.ok()) return reached;
+  return Status::Error("cannot connect to " + database_target(config.database) + ": " +
+                       reached.message() + " — " + database_hint(config));
 }
 
 std::string check_anthropic(ClaudeEngine& engine, const Config& config) {
@@ -88,14 +88,14 @@ std::string check_anthropic(ClaudeEngine& engine, const Config& config) {
 int serve(const Config& config, const StreamCapacity& capacity) {
   install_escape_policy();
   DbPool pool(config.database);
-  if (auto error = check_database(pool, config); !error.empty()) {
-    return fail(kDatabase, error);
+  if (Status database = check_database(pool, config); !database.ok()) {
+    return fail(kDatabase, database.message());
   }
   const ClaudeConfig claude = claude_config(config);
   auto engine = std::make_unique<ClaudeEngine>(
       claude, ClaudeEngine::limits_for(claude, config.stream_capacity));
-  if (auto error = check_schema(pool); !error.empty()) return fail(kDatabase, error);
-  if (auto error = engine->start(); !error.empty()) return fail(kAnthropic, error);
+  if (Status schema = check_schema(pool); !schema.ok()) return fail(kDatabase, schema.message());
+  if (Status started = engine->start(); !started.ok()) return fail(kAnthropic, started.message());
   if (auto error = check_anthropic(*engine, config); !error.empty()) return fail(kAnthropic, error);
   PromptTemplate prompt(config.prompt_template);
   if (!prompt.exists()) {

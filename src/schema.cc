@@ -40,26 +40,27 @@ const Requirement kRequired[] = {{"column chats.superseded_at", "migrations/003_
 
 }  // namespace
 
-std::string check_schema(DbPool& pool) {
+Status check_schema(DbPool& pool) {
   DbLease lease = pool.acquire();
-  if (!lease) return "cannot check the database schema: " + lease.error();
+  if (!lease) return Status::Error("cannot check the database schema: " + lease.error());
   PgResultPtr result = lease.exec(kSchemaSql, {});
   if (!result_ok(result.get()) || PQntuples(result.get()) != 1) {
-    return "cannot check the database schema: " + last_error(lease.get(), result.get());
+    return Status::Error("cannot check the database schema: " + last_error(lease.get(), result.get()));
   }
   for (int i = 0; i < static_cast<int>(std::size(kRequired)); ++i) {
     const std::string state = PQgetvalue(result.get(), 0, i);
     const Requirement& need = kRequired[i];
     if (state == "missing") {
-      return std::string("the database has no ") + need.what + ": apply " + need.migration +
-             " as the tables' owner (docs/operating.md, \"Upgrading\")";
+      return Status::Error(std::string("the database has no ") + need.what + ": apply " +
+                           need.migration + " as the tables' owner (docs/operating.md, \"Upgrading\")");
     }
     if (state == "denied") {
-      return std::string("the worker's role lacks its grants on ") + need.what + ": apply " +
-             need.migration + " with -v app_user=ROLE, or run migrations/002_app_role.sql again";
+      return Status::Error(std::string("the worker's role lacks its grants on ") + need.what +
+                           ": apply " + need.migration +
+                           " with -v app_user=ROLE, or run migrations/002_app_role.sql again");
     }
   }
-  return "";
+  return Status::Ok();
 }
 
 }  // namespace resume_chat

@@ -52,7 +52,7 @@ struct World {
     BOOST_REQUIRE(page);
     Config config = app_config();
     auto engine = std::make_unique<ClaudeEngine>(claude_config(config));
-    BOOST_REQUIRE(engine->start().empty());
+    BOOST_REQUIRE(engine->start().ok());
     app = std::make_unique<App>(config, pool, *page, prompt, std::move(engine));
   }
   DbPool pool;

@@ -57,7 +57,7 @@ class Harness {
   // Each ended stream is concluded at once with `last_event` ("" writes only the end).
   explicit Harness(ClaudeConfig config, EngineLimits limits = {}, std::string last_event = "")
       : config_(config), engine_(config, limits) {
-    BOOST_REQUIRE(engine_.start().empty());
+    BOOST_REQUIRE(engine_.start().ok());
     EngineHooks hooks;
     hooks.ended = [this, last_event](ReplyStream& s) { engine_.conclude(s.id, last_event); };
     hooks.closed = [this](std::unique_ptr<ReplyStream> s) { ended_.push(std::move(s)); };
@@ -311,7 +311,7 @@ BOOST_AUTO_TEST_CASE(a_late_conclusion_tells_the_reader_then_ends_the_stream, *u
   EngineLimits limits;
   limits.late_after = std::chrono::milliseconds(300);
   ClaudeEngine engine(config, limits);
-  BOOST_REQUIRE(engine.start().empty());
+  BOOST_REQUIRE(engine.start().ok());
   test_support::WorkQueue<uint64_t> ended;
   test_support::WorkQueue<std::unique_ptr<ReplyStream>> closed;
   EngineHooks hooks;
@@ -340,7 +340,7 @@ BOOST_AUTO_TEST_CASE(a_throwing_hook_still_ends_and_returns_the_stream, *utf::ti
   test_support::Simulator sim;
   ClaudeConfig config = config_for(sim.url());
   ClaudeEngine engine(config);
-  BOOST_REQUIRE(engine.start().empty());
+  BOOST_REQUIRE(engine.start().ok());
   test_support::WorkQueue<std::unique_ptr<ReplyStream>> closed;
   EngineHooks hooks;
   hooks.ended = [](ReplyStream&) { throw std::runtime_error("owner failed"); };

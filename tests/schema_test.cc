@@ -17,7 +17,7 @@ namespace {
 
 std::string check_as(const DatabaseConfig& db) {
   DbPool pool(db);
-  return check_schema(pool);
+  return check_schema(pool).message();
 }
 
 bool contains(const std::string& text, const std::string& part) {

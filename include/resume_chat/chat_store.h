@@ -48,12 +48,12 @@ constexpr size_t kMaxDocumentNameChars = 255;
 
 DocumentLookup get_document_by_name(DbPool& pool, const std::string& name);
 
-// Returns "" on success, else the reason. `message_type` must be user/assistant/system.
+// Stores one message; an error has the reason. `message_type` must be user/assistant/system.
 // With `document_name`, the same statement also records which document the session belongs
 // to (the sessions table, migrations/005_sessions.sql) if it is the session's first message.
-std::string save_message(DbPool& pool, const std::string& session_uuid,
-                         const std::string& message_type, const std::string& contents,
-                         const std::string& document_name = "");
+Status save_message(DbPool& pool, const std::string& session_uuid,
+                    const std::string& message_type, const std::string& contents,
+                    const std::string& document_name = "");
 
 HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid);
 
@@ -92,8 +92,8 @@ struct ChatStart {
 // refused (a reservation that lost a race for the claim is given back).
 Result<ChatStart> start_chat(DbPool& pool, const ChatStartRequest& request);
 
-// Runs `SELECT 1`; returns "" or the reason.
-std::string test_connection(DbPool& pool);
+// Runs `SELECT 1`; an error has the reason.
+Status test_connection(DbPool& pool);
 
 }  // namespace resume_chat
 

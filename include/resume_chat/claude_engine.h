@@ -57,6 +57,7 @@
 
 #include "resume_chat/claude_client.h"
 #include "resume_chat/fcgi_connection.h"
+#include "resume_chat/status.h"
 
 namespace resume_chat {
 
@@ -125,8 +126,8 @@ class ClaudeEngine {
   ClaudeEngine& operator=(const ClaudeEngine&) = delete;
 
   const ClaudeConfig& config() const { return config_; }
-  // Starts the event thread; "" or why it could not. The key check needs no hooks; streams do.
-  std::string start();
+  // Starts the event thread. The key check needs no hooks; streams do.
+  Status start();
   // Any thread, before the first submit(): where ended and closed streams go.
   void set_hooks(EngineHooks hooks);
   // Any thread. The engine owns the stream until it hands it to hooks.closed.

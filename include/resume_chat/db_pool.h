@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "resume_chat/config.h"
+#include "resume_chat/status.h"
 
 namespace resume_chat {
 
@@ -86,8 +87,8 @@ class DbPool {
   DbPool(const DbPool&) = delete;
   DbPool& operator=(const DbPool&) = delete;
 
-  // Opens the first connection (the seed's "pool created"). Returns "" or libpq's reason.
-  std::string open();
+  // Opens the first connection (the seed's "pool created"); an error has libpq's reason.
+  Status open();
 
   // A connection, or an empty lease whose error() says why (unreachable, or timed out
   // after DB_ACQUIRE_TIMEOUT_MS, or after `wait` when given).
