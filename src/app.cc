@@ -153,11 +153,11 @@ void App::handle_page(FcgiExchange& exchange, LogLine& log) {
     send_page(exchange, 200, model);
     return;
   }
-  int64_t link_expires = 0;  // the session ends with the invitation link (session_token.h)
-  if (auto refused = links_.check(exchange.query(), name, std::time(nullptr), &link_expires)) {
-    log.add("link", refused->verdict);
-    model.error = refused->message;
-    send_page(exchange, refused->status, model);
+  const LinkVerdict link = links_.check(exchange.query(), name, std::time(nullptr));  // invite_link.h
+  if (!link.admitted) {
+    log.add("link", link.reason);
+    model.error = link.message;
+    send_page(exchange, link.status, model);
     return;
   }
   DocumentLookup lookup = find_document(name);
@@ -184,7 +184,7 @@ void App::handle_page(FcgiExchange& exchange, LogLine& log) {
   model.resume = std::move(lookup.document.resume);
   model.jd = std::move(lookup.document.jd);
   model.session_token = signer_.sign({new_uuid4(), lookup.document.name,
-                                      static_cast<int64_t>(std::time(nullptr)), link_expires});
+                                      static_cast<int64_t>(std::time(nullptr)), link.expires});
   send_page(exchange, 200, model);
 }
 

@@ -69,27 +69,34 @@ LinkGate::LinkGate(const std::string& secret) {
   if (!secret.empty()) signer_.emplace(secret);
 }
 
-std::optional<LinkRefusal> LinkGate::check(std::string_view raw_query, std::string_view name,
-                                           int64_t now, int64_t* expires) const {
-  if (expires != nullptr) *expires = 0;
-  if (!signer_) return std::nullopt;
+namespace {
+
+LinkVerdict refused(int status, std::string message, const char* reason) {
+  return LinkVerdict{false, 0, status, std::move(message), reason};
+}
+
+}  // namespace
+
+LinkVerdict LinkGate::check(std::string_view raw_query, std::string_view name, int64_t now) const {
+  if (!signer_) return LinkVerdict{};
   LinkSigner::Verified verified = signer_->verify(raw_query, name, now);
   switch (verified.verdict) {
-    case LinkSigner::Verdict::kValid:
-      if (expires != nullptr) *expires = verified.expires;
-      return std::nullopt;
+    case LinkSigner::Verdict::kValid: {
+      LinkVerdict admitted;
+      admitted.expires = verified.expires;
+      return admitted;
+    }
     case LinkSigner::Verdict::kMissing:
-      return LinkRefusal{403, "Error: This page opens only from its invitation link. Use the "
-                              "full link you were sent.", "missing"};
+      return refused(403, "Error: This page opens only from its invitation link. Use the full "
+                          "link you were sent.", "missing");
     case LinkSigner::Verdict::kExpired:
-      return LinkRefusal{410, "Error: This invitation link expired on " +
-                                  format_utc(verified.expires) +
-                                  ". Ask the person who sent it for a new one.", "expired"};
+      return refused(410, "Error: This invitation link expired on " + format_utc(verified.expires) +
+                              ". Ask the person who sent it for a new one.", "expired");
     case LinkSigner::Verdict::kInvalid:
       break;
   }
-  return LinkRefusal{403, "Error: This invitation link is not valid (changed or incomplete). "
-                          "Use the full link you were sent, or ask for a new one.", "invalid"};
+  return refused(403, "Error: This invitation link is not valid (changed or incomplete). Use the "
+                      "full link you were sent, or ask for a new one.", "invalid");
 }
 
 }  // namespace resume_chat

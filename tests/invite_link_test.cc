@@ -74,28 +74,27 @@ BOOST_AUTO_TEST_CASE(durations) {
 BOOST_AUTO_TEST_CASE(utc_format) { BOOST_TEST(format_utc(1'800'000'000) == "2027-01-15 08:00 UTC"); }
 
 BOOST_AUTO_TEST_CASE(the_gate_is_open_without_a_secret) {
-  BOOST_TEST(!LinkGate("").check("q=jane", "jane", kNow));
+  BOOST_TEST(LinkGate("").check("q=jane", "jane", kNow).admitted);
 }
 
 BOOST_AUTO_TEST_CASE(the_gate_refuses_with_statuses_and_texts) {
   LinkGate gate("0123456789abcdef-link-secret");
-  int64_t expires = -1;
-  BOOST_TEST(!gate.check(signer.query("jane", kNow + 5), "jane", kNow, &expires));
-  BOOST_TEST(expires == kNow + 5);  // the page's session ends with the link
-  BOOST_TEST(!LinkGate("").check("q=jane", "jane", kNow, &expires));
-  BOOST_TEST(expires == 0);
-  auto bare = gate.check("q=jane", "jane", kNow);
-  BOOST_REQUIRE(bare);
-  BOOST_TEST(bare->status == 403);
-  BOOST_TEST(bare->message == "Error: This page opens only from its invitation link. Use the "
-                              "full link you were sent.");
-  auto moved = gate.check(signer.query("john", kNow + 5), "jane", kNow);
-  BOOST_REQUIRE(moved);
-  BOOST_TEST(moved->status == 403);
-  BOOST_TEST(std::string(moved->verdict) == "invalid");
-  auto expired = gate.check(signer.query("jane", kNow), "jane", kNow);
-  BOOST_REQUIRE(expired);
-  BOOST_TEST(expired->status == 410);
-  BOOST_TEST(expired->message == "Error: This invitation link expired on 2027-01-15 08:00 UTC. "
+  const LinkVerdict good = gate.check(signer.query("jane", kNow + 5), "jane", kNow);
+  BOOST_TEST(good.admitted);
+  BOOST_TEST(good.expires == kNow + 5);  // the page's session ends with the link
+  BOOST_TEST(LinkGate("").check("q=jane", "jane", kNow).expires == 0);
+  const LinkVerdict bare = gate.check("q=jane", "jane", kNow);
+  BOOST_REQUIRE(!bare.admitted);
+  BOOST_TEST(bare.status == 403);
+  BOOST_TEST(bare.message == "Error: This page opens only from its invitation link. Use the "
+                             "full link you were sent.");
+  const LinkVerdict moved = gate.check(signer.query("john", kNow + 5), "jane", kNow);
+  BOOST_REQUIRE(!moved.admitted);
+  BOOST_TEST(moved.status == 403);
+  BOOST_TEST(std::string(moved.reason) == "invalid");
+  const LinkVerdict expired = gate.check(signer.query("jane", kNow), "jane", kNow);
+  BOOST_REQUIRE(!expired.admitted);
+  BOOST_TEST(expired.status == 410);
+  BOOST_TEST(expired.message == "Error: This invitation link expired on 2027-01-15 08:00 UTC. "
                                  "Ask the person who sent it for a new one.");
 }

@@ -47,21 +47,21 @@ constexpr int64_t kDefaultLinkDurationS = 30 * 24 * 3600;
 // "2026-12-31 23:59 UTC".
 std::string format_utc(int64_t unix_s);
 
-// What the page route needs: nothing when LINK_SECRET is unset or the link is good, else the
-// status and the text of the page's error area.
-struct LinkRefusal {
-  int status = 403;         // 410 for an expired link
+// The page route's verdict on a link: admitted (always, when LINK_SECRET is unset), or
+// refused with the status and the text of the page's error area.
+struct LinkVerdict {
+  bool admitted = true;
+  int64_t expires = 0;       // an admitted link's expiry (0 without LINK_SECRET): the page's
+                             // session must end then too
+  int status = 200;          // refused: 403, or 410 for an expired link
   std::string message;
-  const char* verdict = "";  // "missing", "invalid", "expired": for the log
+  const char* reason = "";   // refused: "missing", "invalid", "expired", for the log
 };
 
 class LinkGate {
  public:
   explicit LinkGate(const std::string& secret);
-  // `expires`, when given, receives the expiry of a link that passed (0 without LINK_SECRET):
-  // the page's session must end then too.
-  std::optional<LinkRefusal> check(std::string_view raw_query, std::string_view name,
-                                   int64_t now_unix_s, int64_t* expires = nullptr) const;
+  LinkVerdict check(std::string_view raw_query, std::string_view name, int64_t now_unix_s) const;
 
  private:
   std::optional<LinkSigner> signer_;
