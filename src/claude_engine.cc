@@ -1,6 +1,7 @@
 // The event thread: epoll + libcurl multi socket API, streams' FastCGI output, timers.
 // Pattern: curl's docs/examples/ephiperfifo.c (socket callback registers curl's sockets in
 // epoll; timer callback sets a deadline; curl_multi_socket_action on events and deadlines).
+// Why its epoll + eventfd is not shared with the acceptor's loop: fcgi_server.cc, Acceptor.
 #include "resume_chat/claude_engine.h"
 
 #include <sys/epoll.h>

@@ -286,6 +286,12 @@ class ReadDeadlines {
 // bytes are only peeked, so level-triggered they would be reported again on every wait (a
 // core spent on four half-requests); edge-triggered, only new bytes wake this thread. Out of
 // file descriptors, the listener is left alone for a growing pause instead of re-firing.
+//
+// Its loop and the engine's (claude_engine.cc) each own an epoll set woken by an eventfd,
+// on purpose not one shared helper: what they share is four system calls, while what they
+// watch and how differ in every other way (here plain descriptors, edge-triggered, keyed by
+// fd number; there tagged pointers and curl's sockets, level-triggered, with curl's timer),
+// and a helper general enough for both would be longer than the code it replaced.
 class Acceptor {
  public:
   Acceptor(int listen_fd, Dispatcher& dispatcher, ReadDeadlines& deadlines,
