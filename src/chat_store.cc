@@ -55,7 +55,12 @@ DocumentLookup get_document_by_name(DbPool& pool, const std::string& name) {
 
 namespace {
 
-const char* const kInsertMessage =
+// One statement, so a session never has messages without its document, nor the reverse.
+// ON CONFLICT without a target: the claim's columns aside (006), the worker's role may not
+// read sessions.
+const char* const kSaveMessageSql =
+    "WITH s AS (INSERT INTO sessions (session_uuid, document_name) "
+    "SELECT $1::uuid, $4::text WHERE $4::text <> '' ON CONFLICT DO NOTHING) "
     "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
     "VALUES (clock_timestamp(), $1, $2, $3)";
 
@@ -66,18 +71,8 @@ Status save_message(DbPool& pool, const std::string& session_uuid,
                     const std::string& document_name) {
   DbLease lease = pool.acquire();
   if (!lease) return Status::Error(lease.error());
-  // One statement, so a session never has messages without its document, nor the reverse.
-  // ON CONFLICT without a target: naming (session_uuid) would need SELECT on sessions,
-  // which the worker's role does not have.
   PgResultPtr result =
-      document_name.empty()
-          ? lease.exec(kInsertMessage, {session_uuid, message_type, contents})
-          : lease.exec(
-                "WITH s AS (INSERT INTO sessions (session_uuid, document_name) "
-                "VALUES ($1, $4) ON CONFLICT DO NOTHING) "
-                "INSERT INTO chats (timestamp, session_uuid, message_type, contents) "
-                "VALUES (clock_timestamp(), $1, $2, $3)",
-                {session_uuid, message_type, contents, document_name});
+      lease.exec(kSaveMessageSql, {session_uuid, message_type, contents, document_name});
   return result_ok(result.get()) ? Status::Ok() : Status::Error(last_error(lease.get(), result.get()));
 }
 
