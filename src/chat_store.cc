@@ -76,22 +76,23 @@ Status save_message(DbPool& pool, const std::string& session_uuid,
   return result_ok(result.get()) ? Status::Ok() : Status::Error(last_error(lease.get(), result.get()));
 }
 
-HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid) {
-  HistoryLookup history;
+Result<std::vector<StoredMessage>> get_session_history(DbPool& pool,
+                                                       const std::string& session_uuid) {
+  std::string error;
   PgResultPtr result = run_read(pool,
                                 "SELECT message_type, contents, superseded_at IS NOT NULL, "
                                 "COALESCE(outcome, '') "
                                 "FROM chats WHERE session_uuid = $1 ORDER BY timestamp, id",
-                                {session_uuid}, history.error);
-  if (!result) return history;
-  history.ok = true;
+                                {session_uuid}, error);
+  if (!result) return Status::Error(error);
+  std::vector<StoredMessage> messages;
   const int rows = PQntuples(result.get());
-  history.messages.reserve(static_cast<size_t>(rows));
+  messages.reserve(static_cast<size_t>(rows));
   for (int row = 0; row < rows; ++row) {
-    history.messages.push_back({text_at(result.get(), row, 0), text_at(result.get(), row, 1),
-                                text_at(result.get(), row, 2) == "t", text_at(result.get(), row, 3)});
+    messages.push_back({text_at(result.get(), row, 0), text_at(result.get(), row, 1),
+                        text_at(result.get(), row, 2) == "t", text_at(result.get(), row, 3)});
   }
-  return history;
+  return messages;
 }
 
 // The write of a chat's start, in one statement whose parts see one snapshot: `busy` (a live

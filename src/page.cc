@@ -8,14 +8,11 @@
 #include "resume_chat/document_layout.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/user_texts.h"
+#include "resume_chat/text.h"
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
 namespace {
-
-bool starts_with(const std::string& text, const std::string& prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
 
 std::string trimmed(const std::string& line) {
   const char* space = " \t\r\n\v\f";

@@ -174,12 +174,12 @@ BOOST_AUTO_TEST_CASE(a_chat_streams_through_the_engine_and_is_stored) {
   BOOST_TEST(contains(seen.stdout_, "event: done"), seen.stdout_);
   std::string reply;
   for (const std::string& token : seen.tokens()) reply += token;
-  HistoryLookup stored = get_session_history(world.pool, session);  // `done` follows the store
-  BOOST_REQUIRE(stored.ok);
-  BOOST_REQUIRE(stored.messages.size() == 2u);
-  BOOST_TEST(stored.messages[0].contents == "Hello there");
-  BOOST_TEST(stored.messages[1].message_type == "assistant");
-  BOOST_TEST(stored.messages[1].contents == reply);
+  auto stored = get_session_history(world.pool, session);  // `done` follows the store
+  BOOST_REQUIRE(stored.ok());
+  BOOST_REQUIRE(stored->size() == 2u);
+  BOOST_TEST(stored.value()[0].contents == "Hello there");
+  BOOST_TEST(stored.value()[1].message_type == "assistant");
+  BOOST_TEST(stored.value()[1].contents == reply);
 }
 
 // ~App stops the engine before anything its hooks use: a stream still open when the App goes

@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(an_unreachable_database_is_an_error_with_a_reason) {
   BOOST_TEST(!lookup.error.empty());
   BOOST_TEST(!test_connection(pool).ok());
   BOOST_TEST(!save_message(pool, new_uuid4(), "user", "x").ok());
-  BOOST_TEST(!get_session_history(pool, new_uuid4()).ok);
+  BOOST_TEST(!get_session_history(pool, new_uuid4()).ok());
   Result<ChatStart> start = start_chat(pool, request(new_uuid4(), "hi"));
   BOOST_TEST(!start.ok());
   BOOST_TEST(!start.status().message().empty());
@@ -67,16 +67,16 @@ BOOST_AUTO_TEST_CASE(messages_round_trip_in_order_and_verbatim) {
   BOOST_TEST(save_message(worker_pool(), session, "user", "it's a 'quote'; DROP", "demo").ok());
   BOOST_TEST(save_message(worker_pool(), session, "assistant", "r\xC3\xA9ply").ok());
   BOOST_TEST(!save_message(worker_pool(), session, "bogus", "x").ok());
-  HistoryLookup history = get_session_history(worker_pool(), session);
-  BOOST_REQUIRE(history.ok);
-  BOOST_REQUIRE(history.messages.size() == 2u);
-  BOOST_TEST(history.messages[0].message_type == "user");
-  BOOST_TEST(history.messages[0].contents == "it's a 'quote'; DROP");
-  BOOST_TEST(history.messages[1].contents == "r\xC3\xA9ply");
-  BOOST_TEST(!history.messages[1].superseded);
-  HistoryLookup none = get_session_history(worker_pool(), new_uuid4());
-  BOOST_TEST(none.ok);
-  BOOST_TEST(none.messages.empty());
+  auto history = get_session_history(worker_pool(), session);
+  BOOST_REQUIRE(history.ok());
+  BOOST_REQUIRE(history->size() == 2u);
+  BOOST_TEST(history.value()[0].message_type == "user");
+  BOOST_TEST(history.value()[0].contents == "it's a 'quote'; DROP");
+  BOOST_TEST(history.value()[1].contents == "r\xC3\xA9ply");
+  BOOST_TEST(!history.value()[1].superseded);
+  auto none = get_session_history(worker_pool(), new_uuid4());
+  BOOST_TEST(none.ok());
+  BOOST_TEST(none->empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_chat_starts_with_the_document_the_claim_and_the_question) {
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(a_chat_starts_with_the_document_the_claim_and_the_question)
   BOOST_REQUIRE(second.ok());
   BOOST_TEST((second->verdict == ChatStartVerdict::kSessionBusy));
   BOOST_TEST(!second->question_stored);
-  BOOST_TEST(get_session_history(worker_pool(), session).messages.size() == 1u);
+  BOOST_TEST(get_session_history(worker_pool(), session)->size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_document_starts_nothing) {
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_document_starts_nothing) {
   Result<ChatStart> start = start_chat(worker_pool(), r);
   BOOST_REQUIRE(start.ok());
   BOOST_TEST((start->verdict == ChatStartVerdict::kNoDocument));
-  BOOST_TEST(get_session_history(worker_pool(), r.session_uuid).messages.empty());
+  BOOST_TEST(get_session_history(worker_pool(), r.session_uuid)->empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_regenerate_supersedes_the_replies_and_stores_the_question_once) {
@@ -124,9 +124,9 @@ BOOST_AUTO_TEST_CASE(a_regenerate_supersedes_the_replies_and_stores_the_question
   BOOST_TEST(start->superseded == 1);
   BOOST_REQUIRE(start->history.size() == 1u);  // the superseded reply is no longer history
   BOOST_TEST(start->history[0].contents == "why?");
-  HistoryLookup stored = get_session_history(worker_pool(), session);
-  BOOST_REQUIRE(stored.messages.size() == 2u);  // kept, marked
-  BOOST_TEST(stored.messages[1].superseded);
+  auto stored = get_session_history(worker_pool(), session);
+  BOOST_REQUIRE(stored->size() == 2u);  // kept, marked
+  BOOST_TEST(stored.value()[1].superseded);
 }
 
 BOOST_AUTO_TEST_CASE(a_spent_daily_budget_refuses_and_says_when_it_resets) {
@@ -145,5 +145,5 @@ BOOST_AUTO_TEST_CASE(a_spent_daily_budget_refuses_and_says_when_it_resets) {
   BOOST_TEST(refused->reserved == 0);
   BOOST_TEST(refused->seconds_to_reset > 0);
   BOOST_TEST(refused->seconds_to_reset <= 86400);
-  BOOST_TEST(get_session_history(worker_pool(), next.session_uuid).messages.empty());
+  BOOST_TEST(get_session_history(worker_pool(), next.session_uuid)->empty());
 }

@@ -242,10 +242,10 @@ BOOST_AUTO_TEST_CASE(store_functions_round_trip) {
   BOOST_TEST(resume_chat::save_message(pool, session, "assistant", "r\xC3\xA9ply").ok());
   BOOST_TEST(!resume_chat::save_message(pool, session, "bogus", "x").ok());
   auto history = resume_chat::get_session_history(pool, session);
-  BOOST_REQUIRE(history.ok);
-  BOOST_REQUIRE(history.messages.size() == 2u);
-  BOOST_TEST(history.messages[0].contents == "it's a 'quote'; DROP");
-  BOOST_TEST(history.messages[1].message_type == "assistant");
+  BOOST_REQUIRE(history.ok());
+  BOOST_REQUIRE(history->size() == 2u);
+  BOOST_TEST(history.value()[0].contents == "it's a 'quote'; DROP");
+  BOOST_TEST(history.value()[1].message_type == "assistant");
   BOOST_TEST(resume_chat::test_connection(pool).ok());
   auto doc = resume_chat::get_document_by_name(pool, "demo");
   BOOST_TEST((doc.status == resume_chat::Lookup::kFound));

@@ -36,12 +36,6 @@ struct StoredMessage {
   std::string outcome{};     // an assistant row's chats.outcome; "" (NULL) reads as complete
 };
 
-struct HistoryLookup {
-  bool ok = false;
-  std::vector<StoredMessage> messages;  // oldest first
-  std::string error;
-};
-
 // Names longer than the column (255 characters) cannot exist, so they are "not found"
 // without asking the database.
 constexpr size_t kMaxDocumentNameChars = 255;
@@ -55,7 +49,9 @@ Status save_message(DbPool& pool, const std::string& session_uuid,
                     const std::string& message_type, const std::string& contents,
                     const std::string& document_name = "");
 
-HistoryLookup get_session_history(DbPool& pool, const std::string& session_uuid);
+// Every message of a session, oldest first (the seed's get_session_history).
+Result<std::vector<StoredMessage>> get_session_history(DbPool& pool,
+                                                       const std::string& session_uuid);
 
 // What POST /chat needs before it streams, read and written in one round trip.
 struct ChatStartRequest {
