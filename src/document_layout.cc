@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "resume_chat/html.h"
+#include "resume_chat/text.h"
 #include "resume_chat/utf8.h"
 
 namespace resume_chat {
@@ -18,18 +19,6 @@ constexpr size_t kMaxWrappedLine = 140;
 constexpr size_t kMaxHeadingChars = 40;
 constexpr size_t kMaxCapsHeadingChars = 60;
 constexpr size_t kMaxHeadingWords = 6;
-
-// Decodes the code point at text[i] (valid UTF-8) and advances i.
-char32_t next_code_point(std::string_view text, size_t& i) {
-  unsigned char c = static_cast<unsigned char>(text[i]);
-  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-  char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-  for (size_t k = 1; k < n && i + k < text.size(); ++k) {
-    cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-  }
-  i += n;
-  return cp;
-}
 
 bool is_lower(char32_t c) { return (c >= 'a' && c <= 'z') || (c >= 0xDF && c <= 0xFF && c != 0xF7); }
 bool is_upper(char32_t c) { return (c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7); }
@@ -56,9 +45,6 @@ const char* const kGlyphBullets[] = {"\xE2\x80\xA2", "\xE2\x97\x8F", "\xE2\x96\x
 // Markers that are bullets only when a space follows them.
 const char* const kSpacedBullets[] = {"-", "*", "+", "\xE2\x80\x93", "\xC2\xB7"};  // - * + – ·
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
 
 void read_bullet(Line& line) {
   std::string_view t = line.text;

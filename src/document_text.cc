@@ -165,17 +165,6 @@ std::string too_large() {
   return "it is larger than " + std::to_string(kMaxDocumentFileBytes / (1024 * 1024)) + " MB";
 }
 
-// One code point of valid UTF-8 at text[i], decoded; `length` gets its byte count.
-char32_t decode(std::string_view text, size_t i, size_t& length) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  unsigned char b0 = byte(0);
-  if (b0 < 0x80) return length = 1, b0;
-  if (b0 < 0xE0) return length = 2, ((b0 & 0x1Fu) << 6) | (byte(1) & 0x3Fu);
-  if (b0 < 0xF0) return length = 3, ((b0 & 0x0Fu) << 12) | ((byte(1) & 0x3Fu) << 6) | (byte(2) & 0x3Fu);
-  return length = 4, ((b0 & 0x07u) << 18) | ((byte(1) & 0x3Fu) << 12) | ((byte(2) & 0x3Fu) << 6) |
-                         (byte(3) & 0x3Fu);
-}
-
 bool is_space(char32_t c) {
   return c == '\t' || c == ' ' || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
          c == 0x202F || c == 0x205F || c == 0x3000;
@@ -189,9 +178,10 @@ bool is_dropped(char32_t c) {
 std::string map_characters(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0, n = 0; i < text.size(); i += n) {
-    char32_t c = decode(text, i, n);
-    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;  // the \n follows
+  for (size_t i = 0; i < text.size();) {
+    const size_t start = i;
+    const char32_t c = next_code_point(text, i);
+    if (c == '\r' && i < text.size() && text[i] == '\n') continue;  // the \n follows
     if (c == '\n' || c == '\r' || c == '\v' || c == 0x85 || c == 0x2028) {
       out += '\n';
     } else if (c == '\f' || c == 0x2029) {
@@ -199,7 +189,7 @@ std::string map_characters(std::string_view text) {
     } else if (is_space(c)) {
       out += ' ';
     } else if (!is_dropped(c)) {
-      out.append(text, i, n);
+      out.append(text, start, i - start);
     }
   }
   return out;

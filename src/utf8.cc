@@ -6,16 +6,6 @@
 namespace resume_chat {
 namespace {
 
-bool is_invisible(char32_t c) {
-  return (c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7F && c <= 0x9F) ||
-         (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
-         (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
-}
-
-}  // namespace
-
-namespace {
-
 bool in(unsigned char c, unsigned char lo, unsigned char hi) { return c >= lo && c <= hi; }
 
 // Length of the sequence starting at text[i], or 0 when it is malformed.
@@ -71,22 +61,57 @@ size_t utf8_length(std::string_view text) {
   return count;
 }
 
+// Unicode names from the standard's charts; "" where the standard gives none.
+InvisibleChar invisible_char(char32_t c) {
+  static const struct { char32_t code; const char* name; } kNamed[] = {
+      {0x00, "NULL"}, {0x07, "BELL"}, {0x08, "BACKSPACE"}, {0x09, "CHARACTER TABULATION"},
+      {0x0A, "LINE FEED"}, {0x0B, "LINE TABULATION"}, {0x0C, "FORM FEED"},
+      {0x0D, "CARRIAGE RETURN"}, {0x1B, "ESCAPE"}, {0x7F, "DELETE"}, {0x85, "NEXT LINE"},
+      {0x9B, "CONTROL SEQUENCE INTRODUCER"}, {0xAD, "SOFT HYPHEN"},
+      {0x34F, "COMBINING GRAPHEME JOINER"}, {0x61C, "ARABIC LETTER MARK"},
+      {0x180E, "MONGOLIAN VOWEL SEPARATOR"}, {0x200B, "ZERO WIDTH SPACE"},
+      {0x200C, "ZERO WIDTH NON-JOINER"}, {0x200D, "ZERO WIDTH JOINER"},
+      {0x200E, "LEFT-TO-RIGHT MARK"}, {0x200F, "RIGHT-TO-LEFT MARK"},
+      {0x2028, "LINE SEPARATOR"}, {0x2029, "PARAGRAPH SEPARATOR"},
+      {0x202A, "LEFT-TO-RIGHT EMBEDDING"}, {0x202B, "RIGHT-TO-LEFT EMBEDDING"},
+      {0x202C, "POP DIRECTIONAL FORMATTING"}, {0x202D, "LEFT-TO-RIGHT OVERRIDE"},
+      {0x202E, "RIGHT-TO-LEFT OVERRIDE"}, {0x2060, "WORD JOINER"},
+      {0x2066, "LEFT-TO-RIGHT ISOLATE"}, {0x2067, "RIGHT-TO-LEFT ISOLATE"},
+      {0x2068, "FIRST STRONG ISOLATE"}, {0x2069, "POP DIRECTIONAL ISOLATE"},
+      {0xFEFF, "ZERO WIDTH NO-BREAK SPACE"},
+  };
+  const char* name = "";
+  for (const auto& named : kNamed) {
+    if (named.code == c) name = named.name;
+  }
+  if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) return {"a control character", name};
+  if (c == 0x61C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) ||
+      (c >= 0x2066 && c <= 0x2069)) {
+    return {"a bidi control", name};
+  }
+  if ((c >= 0x200B && c <= 0x200D) || c == 0x2060 || c == 0xFEFF || c == 0x180E || c == 0x34F) {
+    return {"a zero-width character", name};
+  }
+  if (c == 0xAD || c == 0x2028 || c == 0x2029 || (c >= 0x2061 && c <= 0x2064) ||
+      (c >= 0x206A && c <= 0x206F) || (c >= 0xFFF9 && c <= 0xFFFB) || (c >= 0xE0000 && c <= 0xE007F)) {
+    return {"an invisible character", name};
+  }
+  return {};
+}
+
 std::string escape_invisible(std::string_view text) {
-  std::string valid = sanitize_utf8(text);
+  const std::string valid = sanitize_utf8(text);
   std::string out;
   for (size_t i = 0; i < valid.size();) {
-    unsigned char c = static_cast<unsigned char>(valid[i]);
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(valid[i + k]) & 0x3F);
-    if (is_invisible(cp)) {
-      char escaped[12];
-      std::snprintf(escaped, sizeof escaped, "\\u%04X", static_cast<unsigned>(cp));
+    const size_t start = i;
+    const char32_t c = next_code_point(valid, i);
+    if (c != '\n' && c != '\t' && *invisible_char(c).kind != '\0') {
+      char escaped[16];
+      std::snprintf(escaped, sizeof escaped, "\\u%04X", static_cast<unsigned>(c));
       out += escaped;
     } else {
-      out.append(valid, i, n);
+      out.append(valid, start, i - start);
     }
-    i += n;
   }
   return out;
 }

@@ -4,6 +4,8 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <vector>
+
 #include "resume_chat/utf8.h"
 
 using namespace resume_chat;
@@ -46,4 +48,22 @@ BOOST_AUTO_TEST_CASE(sanitize_replaces_each_bad_byte_and_keeps_the_rest) {
   for (const char* input : {"\xC0\xAF", "x\xF4\x90\x80\x80y", "\x80\x80"}) {
     BOOST_TEST(is_valid_utf8(sanitize_utf8(input)), input);
   }
+}
+
+// One decoder and one rule for invisible characters serve the page, transcripts, names and
+// the readers alike.
+BOOST_AUTO_TEST_CASE(code_points_and_what_counts_as_invisible) {
+  const std::string text = "a\xC3\xA9\xE2\x80\xAE\xF0\x9F\x98\x80";  // a é U+202E 😀
+  size_t i = 0;
+  std::vector<char32_t> points;
+  while (i < text.size()) points.push_back(next_code_point(text, i));
+  BOOST_TEST((points == std::vector<char32_t>{'a', 0xE9, 0x202E, 0x1F600}));
+  BOOST_TEST(std::string(invisible_char(0x202E).kind) == "a bidi control");
+  BOOST_TEST(std::string(invisible_char(0x202E).name) == "RIGHT-TO-LEFT OVERRIDE");
+  BOOST_TEST(std::string(invisible_char(0x200B).kind) == "a zero-width character");
+  BOOST_TEST(std::string(invisible_char(0xAD).kind) == "an invisible character");
+  BOOST_TEST(*invisible_char('a').kind == '\0');
+  BOOST_TEST(*invisible_char(0xE9).kind == '\0');
+  // What `documents put` refuses in a name is what a transcript and the page show escaped.
+  BOOST_TEST(escape_invisible("soft\xC2\xADhyphen\n\tkept") == "soft\\u00ADhyphen\n\tkept");
 }

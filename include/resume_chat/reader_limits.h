@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "resume_chat/utf8.h"
+
 namespace resume_chat {
 
 struct ReaderLimits {
@@ -27,19 +29,10 @@ struct ReaderLimits {
 inline size_t visible_chars(std::string_view utf8) {
   size_t count = 0;
   for (size_t i = 0; i < utf8.size();) {
-    auto byte = [&](size_t k) {
-      return i + k < utf8.size() ? static_cast<unsigned char>(utf8[i + k]) : 0u;
-    };
-    unsigned b0 = byte(0);
-    size_t length = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;
-    char32_t c = b0;
-    if (length == 2) c = ((b0 & 0x1Fu) << 6) | (byte(1) & 0x3Fu);
-    if (length == 3) c = ((b0 & 0x0Fu) << 12) | ((byte(1) & 0x3Fu) << 6) | (byte(2) & 0x3Fu);
-    if (length == 4) c = ((b0 & 0x07u) << 18) | ((byte(1) & 0x3Fu) << 12) | ((byte(2) & 0x3Fu) << 6) | (byte(3) & 0x3Fu);
-    i += length;
-    bool invisible = c <= 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0x1680 ||
-                     (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-                     c == 0x205F || c == 0x3000 || c == 0xFEFF;
+    const char32_t c = next_code_point(utf8, i);
+    const bool invisible = c <= 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0x1680 ||
+                           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+                           c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
     if (!invisible) ++count;
   }
   return count;
