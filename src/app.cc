@@ -10,7 +10,6 @@
 #include "resume_chat/log.h"
 #include "resume_chat/url.h"
 #include "resume_chat/user_texts.h"
-#include "resume_chat/utf8.h"
 
 namespace resume_chat {
 namespace {
@@ -168,7 +167,7 @@ void App::handle_page(FcgiExchange& exchange, LogLine& log) {
     return;
   }
   if (lookup.status == Lookup::kNotFound) {
-    model.error = error_not_found(escape_invisible(display_text(name, kMaxDisplayedNameChars)));
+    model.error = error_not_found(display_text(name, kMaxDisplayedNameChars));
     send_page(exchange, 404, model);
     return;
   }

@@ -104,26 +104,11 @@ std::string error_advice(const std::string& error) {
 }
 
 std::string display_text(const std::string& text, size_t max_chars) {
-  std::string out;
-  size_t chars = 0;
-  for (size_t i = 0; i < text.size();) {
-    if (chars == max_chars) return out + "\xE2\x80\xA6";  // …
-    size_t n = 1;
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0xF0) n = 4;
-    else if (c >= 0xE0) n = 3;
-    else if (c >= 0xC0) n = 2;
-    std::string_view piece(text.data() + i, std::min(n, text.size() - i));
-    if (c >= 0x80 && !is_valid_utf8(piece)) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-      i += 1;
-    } else {
-      out += piece;
-      i += piece.size();
-    }
-    ++chars;
-  }
-  return out;
+  const std::string visible = escape_invisible(text);  // invalid UTF-8 as U+FFFD too
+  if (utf8_length(visible) <= max_chars) return visible;
+  size_t end = 0;
+  for (size_t chars = 0; chars < max_chars; ++chars) next_code_point(visible, end);
+  return visible.substr(0, end) + "\xE2\x80\xA6";  // …
 }
 
 }  // namespace resume_chat

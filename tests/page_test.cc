@@ -141,6 +141,7 @@ BOOST_AUTO_TEST_CASE(display_text_truncates_and_repairs) {
   BOOST_TEST(display_text("abcdef", 3) == "abc\xE2\x80\xA6");
   BOOST_TEST(display_text("a\xFF" "b", 5) == "a\xEF\xBF\xBD" "b");
   BOOST_TEST(display_text("\xC3\xA9\xC3\xA9", 1) == "\xC3\xA9\xE2\x80\xA6");
+  BOOST_TEST(display_text("jane\xE2\x80\xAE" "fdp", 50) == "jane\\u202Efdp");  // shown, not obeyed
 }
 
 BOOST_AUTO_TEST_CASE(prompt_is_rendered_verbatim) {

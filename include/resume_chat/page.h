@@ -71,8 +71,8 @@ std::vector<std::string> parse_starters(const std::string& text);
 // What the person who opened the page should do about one of the seed's page errors.
 std::string error_advice(const std::string& error);
 
-// Shortens text for display to at most `max_chars` code points, adding "…"; invalid UTF-8
-// is replaced by U+FFFD so it can be shown.
+// Text from outside shown on the page: invisible characters escaped (escape_invisible:
+// \u202E), invalid UTF-8 as U+FFFD, at most `max_chars` code points, then "…".
 std::string display_text(const std::string& text, size_t max_chars);
 
 }  // namespace resume_chat
