@@ -22,15 +22,6 @@ std::string random_bytes(size_t n) {
   return bytes;
 }
 
-std::string hex(std::string_view bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 bool is_canonical_uuid(std::string_view s) {
   if (s.size() != 36) return false;
@@ -62,12 +53,12 @@ std::string new_uuid4() {
   std::string b = random_bytes(16);
   b[6] = static_cast<char>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  std::string h = hex(b);
+  std::string h = to_hex(b);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20);
 }
 
-std::string random_secret() { return hex(random_bytes(32)); }
+std::string random_secret() { return to_hex(random_bytes(32)); }
 
 std::string base64url_encode(std::string_view bytes) {
   std::string out;

@@ -37,17 +37,7 @@ struct Process {
 };
 BOOST_TEST_GLOBAL_FIXTURE(Process);
 
-std::string free_tcp_endpoint() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t length = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  close(fd);
-  return "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-}
+std::string free_tcp_endpoint() { return "127.0.0.1:" + std::to_string(free_loopback_port()); }
 
 void serve_path(FcgiExchange& exchange) {
   exchange.respond(200, {{"Content-Type", "text/plain"}}, "served " + exchange.path());

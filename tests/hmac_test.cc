@@ -4,30 +4,17 @@
 #include <boost/test/unit_test.hpp>
 
 #include "resume_chat/hmac.h"
+#include "resume_chat/text.h"
 
 using namespace resume_chat;
 
-namespace {
-
-std::string hex(std::string_view bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(matches_rfc_4231_vectors) {
-  BOOST_TEST(hex(hmac_sha256(std::string(20, '\x0b'), "Hi There")) ==
+  BOOST_TEST(to_hex(hmac_sha256(std::string(20, '\x0b'), "Hi There")) ==
              "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
-  BOOST_TEST(hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+  BOOST_TEST(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   // Test case 6: a key longer than the block size is hashed first.
-  BOOST_TEST(hex(hmac_sha256(std::string(131, '\xaa'),
+  BOOST_TEST(to_hex(hmac_sha256(std::string(131, '\xaa'),
                              "Test Using Larger Than Block-Size Key - Hash Key First")) ==
              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }

@@ -64,17 +64,7 @@ HttpResponse post_chat(const std::string& body, const std::string& source_addres
               source_address);
 }
 
-std::string free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t length = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  close(fd);
-  return std::to_string(ntohs(addr.sin_port));
-}
+std::string free_port() { return std::to_string(free_loopback_port()); }
 
 std::string worker_bin() {
   const char* given = std::getenv("WORKER_BIN");

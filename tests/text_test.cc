@@ -50,3 +50,8 @@ BOOST_AUTO_TEST_CASE(decimal_never_overflows) {
   BOOST_TEST(*parse_decimal("999999999999999999", 18) == 999999999999999999);
   BOOST_TEST(!parse_decimal("9999999999999999999", 19));  // 19 digits could overflow: refused
 }
+
+BOOST_AUTO_TEST_CASE(hex_is_two_lower_case_digits_a_byte) {
+  BOOST_TEST(to_hex(std::string("\x00\x0f\xa5\xff", 4)) == "000fa5ff");
+  BOOST_TEST(to_hex("") == "");
+}

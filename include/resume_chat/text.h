@@ -20,6 +20,9 @@ bool is_blank(std::string_view text);
 
 bool starts_with(std::string_view text, std::string_view prefix);
 
+// Lower-case hexadecimal, two digits a byte.
+std::string to_hex(std::string_view bytes);
+
 // 1 to `max_digits` ASCII digits and nothing else (no sign, no space, no "0x") as a number;
 // std::nullopt otherwise. `max_digits` at most 18, so the value always fits.
 std::optional<int64_t> parse_decimal(std::string_view digits, size_t max_digits);

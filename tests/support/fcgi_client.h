@@ -18,6 +18,20 @@
 namespace test_support {
 
 // A connected socket to `endpoint` ("/path" or "127.0.0.1:port"), or -1.
+// A loopback TCP port free a moment ago (bound, read back, closed), for a server of the
+// test's own.
+inline int free_loopback_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t length = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
 inline int fcgi_connect(const std::string& endpoint) {
   if (endpoint.find('/') != std::string::npos) {
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
