@@ -12,7 +12,6 @@ import statistics
 import struct
 import subprocess
 import sys
-import threading
 import time
 import http.client
 import urllib.request
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "support"))
 from chat_client import chat, load_page  # noqa: E402
 from stack_db import sql  # noqa: E402
+import lifecycle  # noqa: E402
 
 BASE = os.environ["BASE_URL"]
 BUILD = os.environ["BUILD"]
@@ -331,9 +331,7 @@ def instructions():
 
 
 def run_loadgen(base, n, message):
-    out = subprocess.run([os.path.join(BUILD, "bench", "loadgen"), base, str(n), message],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    return lifecycle.run_loadgen(os.path.join(BUILD, "bench", "loadgen"), base, n, message)
 
 
 def database_far_away(n=1000, streaming=150):
@@ -372,31 +370,11 @@ def database_far_away(n=1000, streaming=150):
 
 
 def shutdown_far(far, n, worker):
-    pid = worker.pid
     marker = "far-shutdown"
-    client = subprocess.Popen([os.path.join(BUILD, "bench", "loadgen"), far, str(n),
-                               f"{marker} [sim:steady]"], stdout=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline and int(sql(
-            f"SELECT count(*) FROM chats WHERE contents LIKE '{marker}%'")) < n:
-        time.sleep(0.2)
-    time.sleep(1)
-    term = time.monotonic()
-    os.kill(pid, signal.SIGTERM)
-    exited = None
-    while time.monotonic() - term < 7:
-        if worker.poll() is not None:
-            exited = time.monotonic() - term
-            break
-        time.sleep(0.05)
-    if exited is None:
-        os.kill(pid, signal.SIGKILL)
+    exited = lifecycle.sigterm_mid_stream(os.path.join(BUILD, "bench", "loadgen"), far, n, marker,
+                                          worker.pid, lambda: worker.poll() is not None, 7)
     worker.wait()
-    client.wait(60)
-    missing = int(sql(
-        "SELECT count(*) FROM chats u WHERE u.message_type = 'user' AND u.contents LIKE "
-        f"'{marker}%' AND NOT EXISTS (SELECT 1 FROM chats a WHERE a.session_uuid = u.session_uuid "
-        "AND a.message_type = 'assistant' AND a.id > u.id)"))
+    missing = lifecycle.unanswered(marker)
     row(f"SIGTERM with {n} replies streaming, database 50 ms away, grace 2 s: exit after",
         "killed" if exited is None else f"{exited:.2f} s", "-", "< 7 s (grace + 5 s)", exited is not None)
     row("  questions without an answer row", f"{missing}/{n}", "-", "0 (before: 56/150)", missing == 0)

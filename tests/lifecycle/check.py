@@ -1,15 +1,11 @@
 """The checks of tests/lifecycle/lifecycle-test against its stack (PostgreSQL behind a
 25 ms relay). Prints "ok   ..." or "FAIL ..." per check and "figure ..." lines, then
 "N passed, M failed"; exits non-zero on any failure."""
-import json
 import os
-import signal
-import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from lifecycle import run_loadgen, sigterm_mid_stream, unanswered  # noqa: E402
 from stack_db import sql  # noqa: E402
 
 BASE = os.environ["BASE_URL"]
@@ -22,23 +18,9 @@ def check(name, ok, detail=""):
     print(("ok   " if ok else "FAIL ") + name + ("" if ok or not detail else f" ({detail})"), flush=True)
 
 
-def loadgen(streams, message):
-    out = subprocess.run([LOADGEN, BASE, str(streams), message], check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out)
-
-
-def unanswered(marker):
-    """Questions containing `marker` with no assistant row after them in their session."""
-    return int(sql(
-        "SELECT count(*) FROM chats u WHERE u.message_type = 'user' AND u.contents LIKE "
-        f"'{marker}%' AND NOT EXISTS (SELECT 1 FROM chats a WHERE a.session_uuid = u.session_uuid "
-        "AND a.message_type = 'assistant' AND a.id > u.id)"))
-
-
 def replies_end_together(streams=400):
     before = int(sql("SELECT count(*) FROM chats WHERE message_type = 'assistant'"))
-    run = loadgen(streams, "together [sim:echo]")
+    run = run_loadgen(LOADGEN, BASE, streams, "together [sim:echo]")
     stored = int(sql("SELECT count(*) FROM chats WHERE message_type = 'assistant'")) - before
     print(f"figure {streams} replies ending together, database 50 ms away: done after the last "
           f"token p50 {run['done_lag_p50_ms']:.0f} ms, p99 {run['done_lag_p99_ms']:.0f} ms, "
@@ -51,32 +33,16 @@ def replies_end_together(streams=400):
 
 def shutdown_stores_everything(streams=150):
     worker_pid = int(open(os.path.join(os.environ["STACK_DIR"], "worker.pid")).read())
-    result = {}
 
-    def run():
-        result.update(loadgen(streams, "shutdown-run [sim:steady]"))
-
-    client = threading.Thread(target=run)
-    client.start()
-    deadline = time.time() + 30  # every question stored: all are streaming
-    while time.time() < deadline and int(sql(
-            "SELECT count(*) FROM chats WHERE contents LIKE 'shutdown-run%'")) < streams:
-        time.sleep(0.2)
-    time.sleep(1)
-    term = time.monotonic()
-    os.kill(worker_pid, signal.SIGTERM)
-    grace, kill_after = 2, 2 + 5
-    exited = None
-    while time.monotonic() - term < kill_after:
+    def gone():
         try:
             os.kill(worker_pid, 0)
+            return False
         except ProcessLookupError:
-            exited = time.monotonic() - term
-            break
-        time.sleep(0.05)
-    if exited is None:
-        os.kill(worker_pid, signal.SIGKILL)
-    client.join(60)
+            return True
+
+    grace = 2
+    exited = sigterm_mid_stream(LOADGEN, BASE, streams, "shutdown-run", worker_pid, gone, grace + 5)
     outcomes = sql("SELECT string_agg(o || ':' || n, ',') FROM (SELECT COALESCE(outcome, '?') o, "
                    "count(*) n FROM chats a WHERE message_type = 'assistant' AND EXISTS ("
                    "SELECT 1 FROM chats u WHERE u.session_uuid = a.session_uuid AND u.contents "
