@@ -89,6 +89,15 @@ BOOST_AUTO_TEST_CASE(short_session_secret_exits_2_without_the_secret) {
   BOOST_TEST(!contains(r.output, "weak-secret-1234"));
 }
 
+// A grace that leaves the supervisor's kill less than 5 s to store the replies it stops.
+BOOST_AUTO_TEST_CASE(a_grace_the_supervisor_would_cut_short_exits_2) {
+  auto e = worker_env();
+  e["SHUTDOWN_GRACE_S"] = "8";
+  e["STOP_TIMEOUT_S"] = "10";
+  expect_failure(start_worker(e), 2,
+                 "SHUTDOWN_GRACE_S=8 leaves 2 s of the supervisor's STOP_TIMEOUT_S=10");
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_database_exits_3) {
   auto e = worker_env();
   e["DATABASE_PORT"] = std::to_string(closed_port());

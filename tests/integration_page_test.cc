@@ -126,6 +126,23 @@ BOOST_AUTO_TEST_CASE(long_and_malformed_q_are_not_found) {
   BOOST_TEST(get(base_url() + "/?q=a%00b").status == 404);
 }
 
+// A name with a right-to-left override (as another application may store one) is shown with
+// it escaped, in the not-found card and on the page, never obeyed.
+BOOST_AUTO_TEST_CASE(names_with_invisible_characters_are_shown_escaped) {
+  const std::string name = "jane\xE2\x80\xAE" "fdp.exe";
+  HttpResponse missing = get(page_url(name));
+  BOOST_TEST(missing.status == 404);
+  BOOST_TEST(contains(missing.body, "jane\\u202Efdp.exe"), missing.body.substr(0, 400));
+  BOOST_TEST(!contains(missing.body, "\xE2\x80\xAE"));
+  sql("INSERT INTO documents (name, resume, jd) VALUES ($1, '', 'A role') ON CONFLICT DO NOTHING",
+      {name});
+  HttpResponse page = get(page_url(name));
+  BOOST_TEST(page.status == 200);
+  BOOST_TEST(contains(page.body, "jane\\u202Efdp.exe"));  // the header's fallback, data-name
+  BOOST_TEST(!contains(page.body, "\xE2\x80\xAE"));
+  sql("DELETE FROM documents WHERE name = $1", {name});
+}
+
 BOOST_AUTO_TEST_CASE(security_headers_and_no_versions) {
   HttpResponse r = get(page_url("demo"));
   BOOST_TEST(contains(r.header("content-security-policy"), "script-src 'self'"));
