@@ -17,7 +17,6 @@
 #include "resume_chat/log.h"
 #include "resume_chat/reply_outcome.h"
 #include "resume_chat/user_texts.h"
-#include "resume_chat/utf8.h"
 
 namespace resume_chat {
 namespace {
@@ -208,7 +207,8 @@ bool App::start_stream(FcgiExchange& exchange, const Session& session, const Cha
     case ChatStartVerdict::kStarted:
       break;
     case ChatStartVerdict::kNoDocument:
-      refuse(exchange, 404, error_not_found(escape_invisible(session.document_name)));
+      refuse(exchange, 404,
+             error_not_found(display_text(session.document_name, kMaxDocumentNameChars)));
       return false;
     case ChatStartVerdict::kSessionBusy:  // on another worker (behind an nginx upstream)
       log.add("session_claimed_elsewhere", true);
@@ -248,16 +248,26 @@ bool App::start_stream(FcgiExchange& exchange, const Session& session, const Cha
   return true;
 }
 
-// A chat claimed and asked but never streamed: its empty, failed answer releases the claim
-// and the reservation like any other reply.
-void App::abandon(ChatStream& stream) {
+namespace {
+
+// What the writer stores for a chat's reply, bar its text, usage and outcome.
+ReplyRecord record_of(ChatStream& stream) {
   stream.recorded = true;
   ReplyRecord record;
   record.reply_uuid = stream.reply_uuid;
   record.session_uuid = stream.session.uuid;
-  record.outcome = ReplyOutcome::kFailed;
   record.reserved = stream.reserved;
   record.reserved_day = stream.reserved_day;
+  return record;
+}
+
+}  // namespace
+
+// A chat claimed and asked but never streamed: its empty, failed answer releases the claim
+// and the reservation like any other reply.
+void App::abandon(ChatStream& stream) {
+  ReplyRecord record = record_of(stream);
+  record.outcome = ReplyOutcome::kFailed;
   writer_.submit(std::move(record), [end = stream.end](const Status&) { end->ticket.release(); });
 }
 
@@ -265,17 +275,12 @@ void App::abandon(ChatStream& stream) {
 // and what it cost, by the writer together with the others that end meanwhile.
 void App::on_reply_ended(ReplyStream& ended) {
   auto& stream = static_cast<ChatStream&>(ended);
-  stream.recorded = true;
   const Reply& reply = stream.reply;
   const ReplyOutcome outcome = outcome_of(reply, stream.fully_written());
-  ReplyRecord record;
-  record.reply_uuid = stream.reply_uuid;
-  record.session_uuid = stream.session.uuid;
+  ReplyRecord record = record_of(stream);
   record.contents = std::string(stream.text_shown());
   record.outcome = outcome;
   record.usage = tokens_used(reply);
-  record.reserved = stream.reserved;
-  record.reserved_day = stream.reserved_day;
   log_reply(stream.log, stream, outcome, record.usage);
   std::string last_event;
   if (finished(outcome)) {
