@@ -10,15 +10,11 @@
 #include <thread>
 
 #include "resume_chat/mustache.h"
+#include "support/escape_policy.h"
 
 using namespace resume_chat;
 
 namespace {
-struct EscapePolicy {
-  EscapePolicy() { install_escape_policy(); }
-};
-BOOST_TEST_GLOBAL_FIXTURE(EscapePolicy);
-
 const char* const kHostile = "R&D <b>\"q\" 'x'</b>";
 }  // namespace
 

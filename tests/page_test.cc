@@ -11,15 +11,11 @@
 #include "resume_chat/prompt.h"
 #include "resume_chat/user_texts.h"
 #include "resume_chat/utf8.h"
+#include "support/escape_policy.h"
 
 using namespace resume_chat;
 
 namespace {
-struct EscapePolicy {
-  EscapePolicy() { install_escape_policy(); }
-};
-BOOST_TEST_GLOBAL_FIXTURE(EscapePolicy);
-
 const char* const kHostile = "R&D <Team> <script>alert('x')</script> \"q\"";
 
 PageRenderer renderer() {

@@ -11,15 +11,11 @@
 
 #include "resume_chat/mustache.h"
 #include "resume_chat/prompt.h"
+#include "support/escape_policy.h"
 
 using namespace resume_chat;
 
 namespace {
-struct EscapePolicy {
-  EscapePolicy() { install_escape_policy(); }
-};
-BOOST_TEST_GLOBAL_FIXTURE(EscapePolicy);
-
 std::string temp_path() {
   char path[] = "/tmp/resume_chat_prompt_test.XXXXXX";
   const int fd = mkstemp(path);
