@@ -320,10 +320,14 @@ BOOST_AUTO_TEST_CASE(a_late_conclusion_tells_the_reader_then_ends_the_stream, *u
   engine.set_hooks(hooks);
   const int nginx = submit_to(engine, std::make_unique<Late>());
   const uint64_t id = *ended.pop();
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the store is slow
+  FcgiRecords seen;
+  const auto since = std::chrono::steady_clock::now();
+  while (seen.stdout_.find("event: notice") == std::string::npos &&
+         std::chrono::steady_clock::now() - since < std::chrono::seconds(30)) {
+    seen.read_from(nginx, 100);  // the store is slow: the reader is told, then it concludes
+  }
   engine.conclude(id, "event: done\ndata: {}\n\n");
   std::unique_ptr<ReplyStream> back = std::move(*closed.pop());
-  FcgiRecords seen;
   while (!seen.ended && seen.read_from(nginx, 1000)) {}
   close(nginx);
   BOOST_TEST(seen.ended);

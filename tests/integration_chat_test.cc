@@ -12,14 +12,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -45,6 +46,29 @@ int chat_rows() { return std::stoi(sql_value("SELECT count(*) FROM chats")); }
 
 std::string simulator(const std::string& path, const std::string& method = "GET") {
   return http({method, env("SIM_URL") + path, "", {}, 10}).body;
+}
+
+// Waits up to 60 s for what client threads report: a point in a stream, however slow the
+// machine (a sanitizer build on a busy CI runner), rather than a guess at its time.
+void wait_for(const std::function<bool()>& reached) {
+  for (int i = 0; i < 600 && !reached(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
+// How many of the chats posted in the background have had a first token, and have ended.
+struct Progress {
+  std::atomic<int> streaming{0}, finished{0};
+};
+
+// A chat posted on a thread of its own, reported in `progress`.
+std::thread chat_in_background(const std::string& token, const std::string& message,
+                               Progress& progress, HttpResponse& response) {
+  return std::thread([&progress, &response, token, message] {
+    bool counted = false;
+    response = http(chat_request(token, message), "", [&](const std::string& body) {
+      if (!counted && contains(body, "event: token")) counted = true, ++progress.streaming;
+    });
+    ++progress.finished;
+  });
 }
 
 }  // namespace
@@ -290,8 +314,10 @@ BOOST_AUTO_TEST_CASE(regenerate_of_a_question_never_stored_stores_it) {
 
 BOOST_AUTO_TEST_CASE(one_stream_per_session) {
   const std::string token = session_token();
-  std::thread slow([&] { post_chat(token, "[sim:slow]"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  Progress progress;
+  HttpResponse first;
+  std::thread slow = chat_in_background(token, "[sim:slow]", progress, first);
+  wait_for([&] { return progress.streaming == 1; });
   HttpResponse second = post_chat(token, "me too");
   slow.join();
   BOOST_TEST(second.status == 409);
@@ -306,18 +332,17 @@ BOOST_AUTO_TEST_CASE(past_stream_capacity_a_chat_is_refused_at_once_and_pages_st
   std::vector<std::string> tokens;
   for (int i = 0; i < capacity; ++i) tokens.push_back(session_token());
   std::vector<std::thread> streams;
-  std::atomic<int> finished{0}, completed{0};
+  std::vector<HttpResponse> responses(capacity);
+  Progress progress;
   for (int i = 0; i < capacity; ++i) {
-    streams.emplace_back([&, i] {
-      completed += done(post_chat(tokens[i], "[sim:slow]"));
-      ++finished;
-    });
+    streams.push_back(chat_in_background(tokens[i], "[sim:slow]", progress, responses[i]));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  wait_for([&] { return progress.streaming == capacity; });
   HttpResponse busy = post_chat(session_token(), "one more");
   HttpResponse page = get(page_url("demo"));
-  const int finished_meanwhile = finished;  // neither waited for a stream to end
+  const int finished_meanwhile = progress.finished;  // neither waited for a stream to end
   for (auto& t : streams) t.join();
+  const int completed = static_cast<int>(std::count_if(responses.begin(), responses.end(), done));
   BOOST_TEST(busy.status == 503);
   BOOST_TEST(contains(last_error(busy), "busy"));
   BOOST_TEST(busy.header("retry-after") == "5");
@@ -778,11 +803,17 @@ BOOST_AUTO_TEST_CASE(a_missing_prompt_template_disables_the_chat_with_the_seed_t
 // the session kept claimed, and the reply stored (then `done`) when the database is back.
 BOOST_AUTO_TEST_CASE(a_reply_that_ends_during_a_database_outage_is_held_and_stored) {
   const std::string token = session_token();
+  std::atomic<bool> streaming{false}, told_late{false};
   HttpResponse streamed;
-  std::thread client([&] { streamed = post_chat(token, "[sim:slow]"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::thread client([&] {
+    streamed = http(chat_request(token, "[sim:slow]"), "", [&](const std::string& body) {
+      streaming = contains(body, "event: token");
+      told_late = contains(body, "event: notice");
+    });
+  });
+  wait_for([&] { return streaming.load(); });
   BOOST_REQUIRE(std::system("scripts/test-stack pg-stop >/dev/null") == 0);
-  std::this_thread::sleep_for(std::chrono::seconds(9));  // the reply ends (~8 s), then waits
+  wait_for([&] { return told_late.load(); });  // the reply has ended (~8 s); its store is late
   HttpResponse meanwhile = post_chat(token, "next question");
   BOOST_REQUIRE(std::system("scripts/test-stack pg-start >/dev/null") == 0);
   client.join();
@@ -811,9 +842,10 @@ BOOST_AUTO_TEST_CASE(reloads_and_sighup_do_not_break_streams) {
 
 BOOST_AUTO_TEST_CASE(sigterm_drains_streams_and_the_supervisor_restarts_the_worker) {
   const std::string token = session_token();
+  Progress progress;
   HttpResponse streamed;
-  std::thread client([&] { streamed = post_chat(token, "[sim:long] [sim:slow]"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  std::thread client = chat_in_background(token, "[sim:long] [sim:slow]", progress, streamed);
+  wait_for([&] { return progress.streaming == 1; });
   pid_t old_pid = worker_pid();
   BOOST_REQUIRE(kill(old_pid, SIGTERM) == 0);
   client.join();

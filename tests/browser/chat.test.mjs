@@ -113,7 +113,7 @@ test('Esc stops a reply, keeps and stores what was shown', async () => {
   const session = await sessionOf(page);
   // The worker notices the closed stream at its next write and stores the partial reply.
   let stored = '';
-  for (let i = 0; i < 30 && !stored; i++) {
+  for (let i = 0; i < 100 && !stored; i++) {
     await page.waitForTimeout(200);
     stored = sql(`SELECT contents FROM chats WHERE session_uuid = '${session}' AND message_type = 'assistant'`);
   }

@@ -285,7 +285,7 @@ for (const viewport of VIEWPORTS) {
     await waitTurn(page, turn);
     const session = await sessionOf(page);
     let rows = '';
-    for (let i = 0; i < 50 && !/assistant.*assistant/.test(rows); i++) {
+    for (let i = 0; i < 200 && !/assistant.*assistant/.test(rows); i++) {
       await page.waitForTimeout(100);
       rows = sql(`SELECT string_agg(message_type || ':' || (superseded_at IS NOT NULL), ',' ORDER BY id) FROM chats WHERE session_uuid = '${session}'`);
     }

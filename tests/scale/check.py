@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from chat_client import chat, load_page  # noqa: E402
+from chat_client import ChatResult, chat, load_page  # noqa: E402
 from stack_db import sql  # noqa: E402
 
 
@@ -132,15 +132,17 @@ def stop_then_retry():
 
 def kill_mid_stream():
     tokens = [new_session() for _ in range(8)]
-    replies = [None] * len(tokens)
+    replies = [ChatResult() for _ in tokens]
 
     def run(i):
-        replies[i] = chat(BASE, tokens[i], f"stream {i} [sim:slow]")
+        chat(BASE, tokens[i], f"stream {i} [sim:slow]", result=replies[i])
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tokens))]
     for t in threads:
         t.start()
-    time.sleep(1.5)  # every stream has started and shown some tokens
+    deadline = time.time() + 60  # every stream has started and shown some tokens
+    while time.time() < deadline and not all(r.token_arrivals for r in replies):
+        time.sleep(0.05)
     os.kill(int(os.environ["KILL_PID"]), signal.SIGKILL)
     pages = [load_page(BASE)[0] for _ in range(40)]
     for t in threads:

@@ -77,12 +77,18 @@ inline std::string json_string(const std::string& text) {
   return out + "\"";
 }
 
+inline HttpRequest chat_request(const std::string& token, const std::string& message,
+                                const std::string& content_type = "application/json",
+                                const std::string& base = base_url()) {
+  return {"POST", base + "/chat",
+          "{\"session\":" + json_string(token) + ",\"message\":" + json_string(message) + "}",
+          {"Content-Type: " + content_type}, 60};
+}
+
 inline HttpResponse post_chat(const std::string& token, const std::string& message,
                               const std::string& content_type = "application/json",
                               const std::string& base = base_url()) {
-  return http({"POST", base + "/chat",
-               "{\"session\":" + json_string(token) + ",\"message\":" + json_string(message) + "}",
-               {"Content-Type: " + content_type}, 60});
+  return http(chat_request(token, message, content_type, base));
 }
 
 inline std::string last_error(const HttpResponse& r) {

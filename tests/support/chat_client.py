@@ -41,10 +41,11 @@ class ChatResult:
         self.token_arrivals = []   # (time.time_ns() at read, token text)
 
 
-def chat(base_url, token, message, timeout=60, regenerate=False, stop_after=None):
+def chat(base_url, token, message, timeout=60, regenerate=False, stop_after=None, result=None):
     """POST /chat and read the whole event stream; with `stop_after`, leave (as Stop does)
-    once that many tokens have arrived."""
-    result = ChatResult()
+    once that many tokens have arrived. A `result` given is filled as events arrive, so
+    another thread can watch the stream's progress."""
+    result = result or ChatResult()
     conn = _connect(base_url, timeout)
     body = {"session": token, "message": message}
     if regenerate:

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -33,10 +34,15 @@ struct HttpRequest {
   long timeout_s = 60;
 };
 
+// Called on the request's thread with the body so far, after each chunk: how a test waits
+// for a point in a stream without sharing the response across threads.
+using BodyObserver = std::function<void(const std::string& body)>;
+
 namespace detail {
 struct Capture {
   HttpResponse* response;
   std::chrono::steady_clock::time_point start;
+  const BodyObserver* observer;
 };
 inline size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* cap = static_cast<Capture*>(user);
@@ -44,6 +50,7 @@ inline size_t on_body(char* data, size_t size, size_t n, void* user) {
   double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - cap->start).count();
   cap->response->body += bytes;
   cap->response->chunks.emplace_back(t, bytes);
+  if (*cap->observer) (*cap->observer)(cap->response->body);
   return size * n;
 }
 inline size_t on_header(char* data, size_t size, size_t n, void* user) {
@@ -63,10 +70,11 @@ inline size_t on_header(char* data, size_t size, size_t n, void* user) {
 }  // namespace detail
 
 // `source_address` (e.g. "127.0.0.2") makes the request come from another local address.
-inline HttpResponse http(const HttpRequest& request, const std::string& source_address = "") {
+inline HttpResponse http(const HttpRequest& request, const std::string& source_address = "",
+                         const BodyObserver& on_body = nullptr) {
   HttpResponse response;
   CURL* curl = curl_easy_init();
-  detail::Capture capture{&response, std::chrono::steady_clock::now()};
+  detail::Capture capture{&response, std::chrono::steady_clock::now(), &on_body};
   curl_slist* headers = nullptr;
   for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
