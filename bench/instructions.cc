@@ -1,7 +1,10 @@
 // What callgrind counts for `make bench`: the worker's CPU work per page render and per
 // streamed token, without I/O. Run twice with different N; the difference divided by the
 // difference in N is the cost of one, free of start-up.
-//   instructions page N TEMPLATES_DIR DOCUMENT_FILE   N renders of the ready page
+//   instructions page N TEMPLATES_DIR DOCUMENT_FILE   N renders of the ready page (the
+//                                                     same link opened N times)
+//   instructions page-new N TEMPLATES_DIR DOCUMENT    N renders, each of a document edited
+//                                                     since (laid out and rendered anew)
 //   instructions token N                              N text deltas: SSE decode, event
 //                                                     parse, and the client's event text
 #include <cstdio>
@@ -22,7 +25,7 @@ using namespace resume_chat;
 
 namespace {
 
-size_t render_pages(long n, const char* templates_dir, const char* document_file) {
+size_t render_pages(long n, const char* templates_dir, const char* document_file, bool edited) {
   std::ifstream file(document_file);
   std::stringstream text;
   text << file.rdbuf();
@@ -34,7 +37,7 @@ size_t render_pages(long n, const char* templates_dir, const char* document_file
     PageModel model;
     model.ready = true;
     model.document_name = "demo";
-    model.resume = text.str();
+    model.resume = edited ? text.str() + "\n" + std::to_string(i) : text.str();
     model.jd = text.str();
     model.session_token = signer.sign({new_uuid4(), "demo", 1767225600});
     bytes += renderer->render(model).size();
@@ -67,12 +70,12 @@ int main(int argc, char** argv) {
   const std::string what = argc > 2 ? argv[1] : "";
   const long n = argc > 2 ? std::atol(argv[2]) : 0;
   size_t bytes = 0;
-  if (what == "page" && argc == 5) {
-    bytes = render_pages(n, argv[3], argv[4]);
+  if ((what == "page" || what == "page-new") && argc == 5) {
+    bytes = render_pages(n, argv[3], argv[4], what == "page-new");
   } else if (what == "token") {
     bytes = forward_tokens(n);
   } else {
-    std::fprintf(stderr, "usage: instructions page N TEMPLATES_DIR DOCUMENT | token N\n");
+    std::fprintf(stderr, "usage: instructions page|page-new N TEMPLATES_DIR DOCUMENT | token N\n");
     return 2;
   }
   std::printf("%zu bytes\n", bytes);

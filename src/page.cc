@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "resume_chat/document_layout.h"
+#include "resume_chat/html.h"
 #include "resume_chat/mustache.h"
 #include "resume_chat/user_texts.h"
 #include "resume_chat/text.h"
@@ -41,21 +42,43 @@ PageHeading page_heading(const PageModel& model) {
   return heading;
 }
 
-std::string PageRenderer::document_html_of(const std::string& text) const {
-  constexpr size_t kMaxLayouts = 64;  // documents of recent pages, ~2 copies of ~10 KB each
-  {
-    std::lock_guard<std::mutex> lock(layouts_->mu);
-    auto found = layouts_->html.find(text);
-    if (found != layouts_->html.end()) return found->second;
-  }
-  std::string html = document_html(layout_document(text));  // outside the lock
-  std::lock_guard<std::mutex> lock(layouts_->mu);
-  if (layouts_->html.size() >= kMaxLayouts) layouts_->html.clear();
-  layouts_->html.emplace(text, html);
-  return html;
+std::string PageRenderer::render(const PageModel& model) const {
+  if (!model.ready) return render_uncached(model);
+  std::shared_ptr<const CutPage> page = ready_page(model);
+  if (!page) return render_uncached(model);
+  return page->before_session + html_escape(model.session_token) + page->after_session;
 }
 
-std::string PageRenderer::render(const PageModel& model) const {
+std::shared_ptr<const PageRenderer::CutPage> PageRenderer::ready_page(const PageModel& model) const {
+  constexpr size_t kMaxPages = 64;
+  constexpr size_t kMaxBytes = 16 << 20;  // keys and pages: ~50 KB each for a usual resume
+  std::string key = model.document_name;
+  for (const std::string* part : {&model.resume, &model.jd}) key.append(1, '\0').append(*part);
+  key.append(1, '\0').append(std::to_string(model.max_message_chars));
+  {
+    std::lock_guard<std::mutex> lock(pages_->mu);
+    auto found = pages_->pages.find(key);
+    if (found != pages_->pages.end()) return found->second;
+  }
+  PageModel tokenless = model;  // rendered outside the lock
+  tokenless.session_token.clear();
+  std::string html = render_uncached(tokenless);
+  const std::string attribute = "data-session=\"";  // escaped text cannot hold a bare `"`
+  const size_t at = html.find(attribute);
+  if (at == std::string::npos) return nullptr;  // a template without the session
+  const size_t cut = at + attribute.size();
+  auto page = std::make_shared<const CutPage>(CutPage{html.substr(0, cut), html.substr(cut)});
+  const size_t bytes = key.size() + html.size();
+  std::lock_guard<std::mutex> lock(pages_->mu);
+  if (pages_->pages.size() >= kMaxPages || pages_->bytes + bytes > kMaxBytes) {
+    pages_->pages.clear();
+    pages_->bytes = 0;
+  }
+  if (bytes <= kMaxBytes && pages_->pages.emplace(std::move(key), page).second) pages_->bytes += bytes;
+  return page;
+}
+
+std::string PageRenderer::render_uncached(const PageModel& model) const {
   mstch::array starters;
   for (const std::string& text : starters_) starters.push_back(mstch::map{{"text", text}});
   PageHeading heading = page_heading(model);
@@ -68,8 +91,8 @@ std::string PageRenderer::render(const PageModel& model) const {
       {"candidate", heading.candidate},
       {"role", heading.role},
       // Built from escaped text only (document_layout.h): inserted as it is ({{{…}}}).
-      {"resume_html", model.ready ? document_html_of(model.resume) : std::string()},
-      {"jd_html", model.ready ? document_html_of(model.jd) : std::string()},
+      {"resume_html", model.ready ? document_html(layout_document(model.resume)) : std::string()},
+      {"jd_html", model.ready ? document_html(layout_document(model.jd)) : std::string()},
       {"session", model.session_token},
       {"max_chars", std::to_string(model.max_message_chars)},
       {"starters", starters},

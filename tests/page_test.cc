@@ -52,6 +52,32 @@ BOOST_AUTO_TEST_CASE(ready_page_escapes_documents_and_enables_chat) {
   BOOST_TEST(contains(html, "data-name=\"demo\""));
 }
 
+// A link opened again is served from the memo: the same page but for its session token,
+// escaped as before; a document edited, or a document whose text poses as the session
+// attribute, gets a page of its own.
+BOOST_AUTO_TEST_CASE(a_page_opened_again_differs_only_in_its_session) {
+  PageModel model;
+  model.ready = true;
+  model.document_name = "demo";
+  model.resume = "Jordan Rivera\ndata-session=\"forged\"\n";
+  model.jd = "Staff Engineer\n";
+  model.session_token = "v1.first";
+  const PageRenderer page = renderer();
+  const std::string first = page.render(model);
+  model.session_token = "v1.sec\"<ond>";
+  const std::string second = page.render(model);
+  std::string expected = first;
+  expected.replace(first.find("v1.first"), 8, "v1.sec&quot;&lt;ond&gt;");
+  BOOST_TEST(second == expected);
+  BOOST_TEST(second.find("data-session=\"v1.sec&quot;&lt;ond&gt;\"") != std::string::npos);
+  BOOST_TEST(second == renderer().render(model));  // a renderer with an empty memo
+  model.resume = "Jordan Rivera\nEdited since\n";
+  BOOST_TEST(contains(page.render(model), "Edited since"));
+  model.ready = false;
+  model.error = "Something went wrong";
+  BOOST_TEST(!contains(page.render(model), "Edited since"));
+}
+
 BOOST_AUTO_TEST_CASE(the_header_and_title_name_the_candidate_and_the_role) {
   PageModel model;
   model.ready = true;

@@ -40,7 +40,7 @@ class PageRenderer {
   static std::optional<PageRenderer> load(const std::string& templates_dir);
   explicit PageRenderer(std::string tmpl, std::vector<std::string> starters = {})
       : template_(std::move(tmpl)), starters_(std::move(starters)),
-        layouts_(std::make_shared<LayoutMemo>()) {}
+        pages_(std::make_shared<PageMemo>()) {}
 
   // Everything in `model` and the starters is HTML-escaped in the output; the documents are
   // laid out as paragraphs, headings and lists (document_layout.h).
@@ -49,18 +49,25 @@ class PageRenderer {
   const std::vector<std::string>& starters() const { return starters_; }
 
  private:
-  // The documents' HTML of recent pages. Laying a document out costs more than the rest of
-  // the page (make bench: ~1.6 M instructions of 2.1 M), and the same few documents are
-  // loaded again and again; keyed by the whole text, so an edited document is laid out anew.
-  struct LayoutMemo {
-    std::mutex mu;
-    std::unordered_map<std::string, std::string> html;  // guarded by mu
+  // Recent ready pages, each rendered once and kept cut around its session token, the one
+  // thing that differs between two loads of a link. Laying the documents out and rendering
+  // cost ~2.2 M instructions, a page from here ~56 k (make bench), and the same few links
+  // are opened again and again; keyed by everything the page shows, so an edited document
+  // is rendered anew.
+  struct CutPage {
+    std::string before_session, after_session;
   };
-  std::string document_html_of(const std::string& text) const;
+  struct PageMemo {
+    std::mutex mu;
+    std::unordered_map<std::string, std::shared_ptr<const CutPage>> pages;  // guarded by mu
+    size_t bytes = 0;                                                       // guarded by mu
+  };
+  std::shared_ptr<const CutPage> ready_page(const PageModel& model) const;
+  std::string render_uncached(const PageModel& model) const;
 
   std::string template_;
   std::vector<std::string> starters_;
-  std::shared_ptr<LayoutMemo> layouts_;  // shared by copies; thread-safe
+  std::shared_ptr<PageMemo> pages_;  // shared by copies; thread-safe
 };
 
 // The starter suggestions of a starters.txt: one per line, trimmed; blank lines and lines
