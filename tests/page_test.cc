@@ -24,6 +24,16 @@ PageRenderer renderer() {
   return *page;
 }
 
+// The ready page of the link "demo" with these documents.
+PageModel ready_model(const std::string& resume, const std::string& jd) {
+  PageModel model;
+  model.ready = true;
+  model.document_name = "demo";
+  model.resume = resume;
+  model.jd = jd;
+  return model;
+}
+
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -35,11 +45,7 @@ BOOST_AUTO_TEST_CASE(html_escape_covers_the_five_characters) {
 }
 
 BOOST_AUTO_TEST_CASE(ready_page_escapes_documents_and_enables_chat) {
-  PageModel model;
-  model.ready = true;
-  model.document_name = "demo";
-  model.resume = kHostile;
-  model.jd = "Job & <b>bold</b>";
+  PageModel model = ready_model(kHostile, "Job & <b>bold</b>");
   model.session_token = "v1.tok\"en";
   std::string html = renderer().render(model);
   BOOST_TEST(contains(html, "R&amp;D &lt;Team&gt; &lt;script&gt;"));
@@ -56,11 +62,7 @@ BOOST_AUTO_TEST_CASE(ready_page_escapes_documents_and_enables_chat) {
 // escaped as before; a document edited, or a document whose text poses as the session
 // attribute, gets a page of its own.
 BOOST_AUTO_TEST_CASE(a_page_opened_again_differs_only_in_its_session) {
-  PageModel model;
-  model.ready = true;
-  model.document_name = "demo";
-  model.resume = "Jordan Rivera\ndata-session=\"forged\"\n";
-  model.jd = "Staff Engineer\n";
+  PageModel model = ready_model("Jordan Rivera\ndata-session=\"forged\"\n", "Staff Engineer\n");
   model.session_token = "v1.first";
   const PageRenderer page = renderer();
   const std::string first = page.render(model);
@@ -79,11 +81,7 @@ BOOST_AUTO_TEST_CASE(a_page_opened_again_differs_only_in_its_session) {
 }
 
 BOOST_AUTO_TEST_CASE(the_header_and_title_name_the_candidate_and_the_role) {
-  PageModel model;
-  model.ready = true;
-  model.document_name = "demo";
-  model.resume = "Jordan Rivera & Co\nSeattle\n\nSUMMARY\nBuilt things.\n";
-  model.jd = "# Staff <Backend> Engineer\n\nAbout the role\n- Design services.\n";
+  PageModel model = ready_model("Jordan Rivera & Co\nSeattle\n\nSUMMARY\nBuilt things.\n", "# Staff <Backend> Engineer\n\nAbout the role\n- Design services.\n");
   std::string html = renderer().render(model);
   BOOST_TEST(contains(html, "<title>Jordan Rivera &amp; Co · Staff &lt;Backend&gt; Engineer · Resume chat</title>"));
   BOOST_TEST(contains(html, "<span class=\"top-name\">Jordan Rivera &amp; Co</span>"));
